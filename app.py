@@ -1,0 +1,22 @@
+"""Composition root: create the app, register middleware and blueprints. Nothing else."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.logging import correlation_paths
+from chalice import Chalice, ConvertToMiddleware
+
+from chalicelib.api import admin_providers, admin_services, admin_tenant, openapi, platform, public
+from chalicelib.observability import logger, metrics
+
+app = Chalice(app_name="scheduling")
+app.debug = False
+
+app.register_middleware(
+    ConvertToMiddleware(
+        logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    )
+)
+app.register_middleware(ConvertToMiddleware(metrics.log_metrics(raise_on_empty_metrics=False)))
+
+for blueprint in (platform.bp, admin_tenant.bp, admin_services.bp, admin_providers.bp, public.bp, openapi.bp):
+    app.register_blueprint(blueprint)

@@ -1,0 +1,67 @@
+"""The one place where domain errors become HTTP statuses and the API's error body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from chalice import Response
+
+from chalicelib.domain.errors import (
+    AuthenticationError,
+    ConflictError,
+    DomainError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    RuleViolationError,
+    TokenGoneError,
+    ValidationError,
+)
+from chalicelib.observability import logger, metrics
+
+STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    ValidationError: 400,
+    AuthenticationError: 401,
+    PermissionDeniedError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    TokenGoneError: 410,
+    RuleViolationError: 422,
+    RateLimitedError: 429,
+}
+JSON_HEADERS: dict[str, str | list[str]] = {"Content-Type": "application/json"}
+
+
+def status_for(error: DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 400
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def domain_error_response(error: DomainError) -> Response:
+    status = status_for(error)
+    headers = dict(JSON_HEADERS)
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    retry_after = error.details.get("retryAfterSeconds") if status == 429 else None
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    logger.info("request refused", extra={"status": status, "code": error.code})
+    return Response(body=error_body(error.code, error.message, error.details), status_code=status, headers=headers)
+
+
+def internal_error_response() -> Response:
+    """A bug or an outage: logged with its trace, answered without one."""
+    logger.exception("unhandled error")
+    metrics.add_metric(name="UnhandledError", unit=MetricUnit.Count, value=1)
+    return Response(
+        body=error_body("internal_error", "Something went wrong on our side. Please retry later."),
+        status_code=500,
+        headers=dict(JSON_HEADERS),
+    )

@@ -1,0 +1,113 @@
+"""What a tenant sells and who delivers it: services, providers, weekly rules, date overrides."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+class IntakeFieldType(enum.Enum):
+    TEXT = "text"
+    TEXTAREA = "textarea"
+    SELECT = "select"
+    CHECKBOX = "checkbox"
+    DATE = "date"
+    PHONE = "phone"
+    EMAIL = "email"
+    NUMBER = "number"
+
+
+@dataclass(frozen=True)
+class IntakeField:
+    id: str
+    label: str
+    type: IntakeFieldType
+    required: bool
+    options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PolicyTier:
+    """Cancelling at least `min_hours_before` the start refunds `refund_percent` of what was paid."""
+
+    min_hours_before: int
+    refund_percent: int
+
+
+@dataclass(frozen=True)
+class CancellationPolicy:
+    tiers: tuple[PolicyTier, ...]  # strictly decreasing min_hours_before
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    name: str
+    description: str
+    duration_minutes: int
+    buffer_before_minutes: int
+    buffer_after_minutes: int
+    slot_interval_minutes: int | None
+    price_cents: int
+    currency: str
+    deposit_cents: int | None
+    deposit_percent: int | None
+    capacity: int
+    active: bool
+    intake_fields: tuple[IntakeField, ...]
+    cancellation_policy: CancellationPolicy | None
+    created_at: datetime
+    updated_at: datetime
+    version: int = 0
+
+    @property
+    def is_group(self) -> bool:
+        return self.capacity > 1
+
+
+@dataclass(frozen=True)
+class Provider:
+    id: str
+    name: str
+    email: str
+    timezone: str | None  # None: the tenant's zone applies
+    service_ids: tuple[str, ...]
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int = 0
+
+    def offers(self, service_id: str) -> bool:
+        return self.active and service_id in self.service_ids
+
+
+@dataclass(frozen=True)
+class AvailabilityRule:
+    day_of_week: int  # 0 = Monday ... 6 = Sunday (ISO order)
+    start: str  # "HH:MM"
+    end: str  # "HH:MM", may be "24:00"
+    service_ids: tuple[str, ...] | None = None  # None: every service
+
+
+@dataclass(frozen=True)
+class WeeklyAvailability:
+    provider_id: str
+    rules: tuple[AvailabilityRule, ...] = ()
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    start: str  # "HH:MM"
+    end: str  # "HH:MM", may be "24:00"
+
+
+@dataclass(frozen=True)
+class DateOverride:
+    """Replaces the weekly rules on one local date; no intervals means a day off."""
+
+    id: str
+    provider_id: str
+    date: date
+    intervals: tuple[TimeRange, ...] = field(default_factory=tuple)

@@ -1,0 +1,70 @@
+"""Domain exceptions. The HTTP layer maps each one to a status and the API error body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every error a client may see; `code` is the stable machine-readable name."""
+
+    code = "error"
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class ValidationError(DomainError):
+    """Malformed input; `details` names each offending field."""
+
+    code = "invalid_request"
+
+
+class AuthenticationError(DomainError):
+    """No credentials, or credentials that match nothing."""
+
+    code = "unauthorized"
+
+
+class PermissionDeniedError(DomainError):
+    """Valid credentials that lack the right for this operation."""
+
+    code = "forbidden"
+
+
+class NotFoundError(DomainError):
+    """The resource does not exist for this tenant (another tenant's ids land here too)."""
+
+    code = "not_found"
+
+
+class ConflictError(DomainError):
+    """The request collides with the current state (taken slug, concurrent edit, illegal transition)."""
+
+    code = "conflict"
+
+
+class RuleViolationError(DomainError):
+    """Well-formed input that breaks a business rule."""
+
+    code = "rule_violation"
+
+
+class TokenGoneError(DomainError):
+    """An action token that expired, was used, or was superseded."""
+
+    code = "token_gone"
+
+
+class RateLimitedError(DomainError):
+    """Too many requests from one caller."""
+
+    code = "rate_limited"
+
+
+class ConcurrentUpdateError(ConflictError):
+    """Someone else changed the item between our read and our conditional write."""
+
+    code = "concurrent_update"

@@ -1,0 +1,132 @@
+"""PynamoDB models of the single table. Only the store imports this module.
+
+Every item carries a `type` discriminator (PynamoDB polymorphism), so a query over a
+shared partition yields the right model class per item.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+DEFAULT_TABLE_NAME = "scheduling-dev"
+
+
+class Gsi1(GlobalSecondaryIndex["TableItem"]):  # type: ignore[no-untyped-call]
+    """Overloaded index: each item type that needs a second access path fills gsi1pk/gsi1sk."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class TableItem(Model):
+    class Meta:
+        table_name = DEFAULT_TABLE_NAME
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    type = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True, attr_name="ttl")
+    gsi1 = Gsi1()
+
+
+class TenantItem(TableItem, discriminator="Tenant"):
+    tenant_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    slug = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    email = UnicodeAttribute()
+    settings: JSONAttribute = JSONAttribute(default=dict)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class SlugItem(TableItem, discriminator="Slug"):
+    tenant_id = UnicodeAttribute()
+
+
+class ApiKeyItem(TableItem, discriminator="ApiKey"):
+    tenant_id = UnicodeAttribute()
+    key_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    key_hash = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class ServiceItem(TableItem, discriminator="Service"):
+    service_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    duration_minutes = NumberAttribute()
+    buffer_before_minutes = NumberAttribute(default=0)
+    buffer_after_minutes = NumberAttribute(default=0)
+    slot_interval_minutes = NumberAttribute(null=True)
+    price_cents = NumberAttribute(default=0)
+    currency = UnicodeAttribute()
+    deposit_cents = NumberAttribute(null=True)
+    deposit_percent = NumberAttribute(null=True)
+    capacity = NumberAttribute(default=1)
+    active = BooleanAttribute(default=True)
+    intake_fields: JSONAttribute = JSONAttribute(default=list)
+    cancellation_policy: JSONAttribute = JSONAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class ProviderItem(TableItem, discriminator="Provider"):
+    provider_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    timezone = UnicodeAttribute(null=True)
+    service_ids: JSONAttribute = JSONAttribute(default=list)
+    active = BooleanAttribute(default=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class RulesItem(TableItem, discriminator="WeeklyRules"):
+    provider_id = UnicodeAttribute()
+    rules: JSONAttribute = JSONAttribute(default=list)
+    version = VersionAttribute()
+
+
+class OverrideItem(TableItem, discriminator="DateOverride"):
+    override_id = UnicodeAttribute()
+    provider_id = UnicodeAttribute()
+    date = UnicodeAttribute()
+    intervals: JSONAttribute = JSONAttribute(default=list)
+
+
+def all_models() -> list[type[TableItem]]:
+    """The base and every subclass: binding a table name must reach them all."""
+    found: list[type[TableItem]] = [TableItem]
+    index = 0
+    while index < len(found):
+        found.extend(sub for sub in found[index].__subclasses__() if sub not in found)
+        index += 1
+    return found
+
+
+def version_kwargs(version: int) -> dict[str, int]:
+    """A new item's version is left unset (PynamoDB then requires that none exists yet)."""
+    return {"version": version} if version else {}

@@ -1,0 +1,48 @@
+"""Shared fixtures: the AWS emulator (moto's server over real boto3 calls) and a clean table."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chalicelib.services import registry
+from chalicelib.store.table import reset_binding
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+PLATFORM_KEY = "test-platform-key-" + "x" * 24  # noqa: S105 (a test credential)
+
+# Nothing in the unit layer may reach AWS by accident.
+for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
+    del os.environ[_name]
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+os.environ["PLATFORM_API_KEY"] = PLATFORM_KEY
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[object]:
+    from infra.local.emulator import start_emulator
+
+    started = start_emulator()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def aws(emulator: object) -> Iterator[str]:
+    """A freshly provisioned stack (from infra/template.json) for one test; returns the table name."""
+    from infra.local.emulator import Emulator
+    from infra.local.provision import provision
+
+    assert isinstance(emulator, Emulator)
+    emulator.reset()
+    physical = provision({"Stage": "dev"})
+    os.environ["TABLE_NAME"] = physical["AppTable"]
+    reset_binding()
+    registry.reset()
+    yield physical["AppTable"]
+    reset_binding()
+    registry.reset()
