@@ -12,7 +12,7 @@ from chalicelib.services import registry
 from chalicelib.store.table import reset_binding
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-PLATFORM_KEY = "test-platform-key-" + "x" * 24  # noqa: S105 (a test credential)
+PLATFORM_KEY = "test-platform-key-" + "x" * 24
 
 # Nothing in the unit layer may reach AWS by accident.
 for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ class Emulator:
 
 def start_emulator(port: int = 0) -> Emulator:
     """Start moto's server on 127.0.0.1 (never 0.0.0.0) and point boto3 at it."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per emulated AWS call is noise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     host, bound_port = server.get_host_and_port()
@@ -41,7 +43,7 @@ def use_emulator_environment(url: str) -> None:
         {
             "AWS_ENDPOINT_URL": url,
             "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 (the emulator accepts any)
+            "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": LOCAL_REGION,
             "AWS_REGION": LOCAL_REGION,
             # Stream calls go to an account-id host that moto does not route otherwise.

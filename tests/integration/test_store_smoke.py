@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from chalicelib.domain.credentials import KeyKind, issue_key
 from chalicelib.domain.tenant import Tenant
@@ -8,9 +8,10 @@ from chalicelib.store.tenants import TenantRepository
 
 
 def test_tenant_round_trips(aws: str) -> None:
-    now = datetime(2027, 1, 1, tzinfo=timezone.utc)
-    tenant = Tenant(id="tnabc", name="A", slug="abc", timezone="UTC", currency="USD", email="a@b.co",
-                    created_at=now, updated_at=now)
+    now = datetime(2027, 1, 1, tzinfo=UTC)
+    tenant = Tenant(
+        id="tnabc", name="A", slug="abc", timezone="UTC", currency="USD", email="a@b.co", created_at=now, updated_at=now
+    )
     repo = TenantRepository()
     repo.create(tenant, [issue_key(KeyKind.SECRET, "tnabc")])
     got = repo.tenant_with_keys("tnabc")

@@ -1,0 +1,50 @@
+# The two commands: `make run` (local stack) and `make test` (whole suite). Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
+STAGE ?= dev
+
+.PHONY: run test lint typecheck unit bench package deploy clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check 'pip<26.3'
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m infra.local.stack
+
+test: $(STAMP) lint typecheck
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy chalicelib app.py
+
+unit: $(STAMP)
+	$(PY) -m pytest tests/unit
+
+bench: $(STAMP)
+	$(PY) -m tests.bench.bench_slots
+
+# Chalice's SAM output merged with infra/template.json, ready for `aws cloudformation deploy`.
+package: $(STAMP)
+	rm -rf build/$(STAGE)
+	$(VENV)/bin/chalice package --stage $(STAGE) --merge-template infra/template.json build/$(STAGE)
+	$(VENV)/bin/cfn-lint build/$(STAGE)/sam.json
+
+deploy: package
+	aws cloudformation package --template-file build/$(STAGE)/sam.json \
+		--s3-bucket $(DEPLOY_BUCKET) --output-template-file build/$(STAGE)/packaged.yaml
+	aws cloudformation deploy --template-file build/$(STAGE)/packaged.yaml \
+		--stack-name scheduling-$(STAGE) --capabilities CAPABILITY_IAM \
+		--parameter-overrides Stage=$(STAGE)
+
+clean:
+	rm -rf build .local .mypy_cache .ruff_cache .hypothesis
