@@ -2,7 +2,7 @@
 
 A slot at s takes [s - Bb, s + D + Ba) from its provider; it conflicts with an occupied
 [a, b) exactly when a - (D + Ba) < s < b + Bb. So each occupancy forbids an open interval
-of starts, and finding the free starts of a window is a walk over sorted occupancies with
+of starts, and finding the free starts of a window is a walk over sorted instants with
 `bisect`, never a scan of every booking for every start. Slot starts are whole UTC seconds.
 """
 
@@ -12,7 +12,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import accumulate
 from math import ceil, floor
 from operator import attrgetter, le
 
@@ -35,18 +34,18 @@ class Occupancy:
 class Blocking:
     """What stops starts the windows allow, for one service on one provider.
 
-    Plain occupancies are kept sorted by start with the running maximum of their ends, so
-    the last occupancy starting before s + D + Ba conflicts exactly when that maximum passes
-    s - Bb: overlapping bookings need no merging. Instants are UTC `timestamp()` floats,
-    exact to the microsecond until about 2200, and only ever compared with whole seconds or
-    rounded towards the free side, so half-open edges stay exact. A group class's own seats
-    forbid starts the same way except at their own session start, so they stay apart.
+    Plain occupancies need neither merging nor pairing: with their starts and their ends
+    sorted separately, the number conflicting with a slot at s is the number starting before
+    s + D + Ba minus the number ending by s - Bb (every occupancy that ended has started).
+    Occupancies are widened to whole UTC seconds (start rounded down, end up), which changes
+    no answer because slot starts are whole seconds. A group class's own seats forbid starts
+    the same way except at their own session start, so they stay apart in `sessions`.
     """
 
     before: int  # seconds of buffer ahead of a slot (Bb)
     reach: int  # seconds from a slot's start to the end of its buffer after (D + Ba)
-    starts: list[float]  # plain occupancies' starts, sorted
-    ends_max: list[float]  # ends_max[i] = the latest end among starts[0..i]
+    starts: list[int]  # plain occupancies' starts, sorted
+    ends: list[int]  # plain occupancies' ends, sorted on their own
     sessions: list[tuple[int, int, int | None]]  # this class's seats: (low, high, session start), sorted
     session_lows: list[int]
     session_span: int  # the widest session interval, which bounds the scan for one start
@@ -64,27 +63,29 @@ class Blocking:
         """Index `occupied` for slots with `before_seconds` of buffer ahead and `reach_seconds`
         (duration + buffer after) from their start; `session_service_id` names the group class
         whose own seats are exempt at their session start, None for one-to-one services."""
+        # This is the hot path, so it stays in C loops. timestamp() is exact to the microsecond
+        # until about 2200, so rounding it gives the exact enclosing whole seconds.
         occupied = tuple(occupied)
-        starts = list(map(_starts, occupied))
-        ends = list(map(_ends, occupied))
+        exact_starts = list(map(datetime.timestamp, map(_starts, occupied)))
+        exact_ends = list(map(datetime.timestamp, map(_ends, occupied)))
         sessions: set[tuple[int, int, int | None]] = set()
-        if session_service_id is None and not any(map(le, ends, starts)):
-            lows = list(map(datetime.timestamp, starts))  # the usual case, kept in C loops
-            highs = list(map(datetime.timestamp, ends))
-        else:
-            lows, highs = [], []
-            for occupancy in occupied:
-                if occupancy.end <= occupancy.start:
+        if session_service_id is not None or any(map(le, exact_ends, exact_starts)):
+            kept: list[int] = []
+            for index, occupancy in enumerate(occupied):
+                if exact_ends[index] <= exact_starts[index]:
                     continue  # an empty interval occupies nothing
-                low, high = occupancy.start.timestamp(), occupancy.end.timestamp()
                 key = occupancy.session_key
                 if key is not None and key[0] == session_service_id:
-                    forbidden = (floor(low) - reach_seconds, ceil(high) + before_seconds)
-                    sessions.add((*forbidden, exact_epoch(key[1])))
+                    low = floor(exact_starts[index]) - reach_seconds
+                    sessions.add((low, ceil(exact_ends[index]) + before_seconds, exact_epoch(key[1])))
                 else:
-                    lows.append(low)
-                    highs.append(high)
-        order = sorted(range(len(lows)), key=lows.__getitem__)
+                    kept.append(index)
+            exact_starts = [exact_starts[index] for index in kept]
+            exact_ends = [exact_ends[index] for index in kept]
+        exact_starts.sort()  # floats sort fastest; rounding afterwards keeps the order
+        exact_ends.sort()
+        starts = list(map(floor, exact_starts))
+        ends = list(map(ceil, exact_ends))
         own = sorted(sessions)
         seats: dict[int, int] = {}
         for session_start, taken in seats_taken.items():
@@ -94,8 +95,8 @@ class Blocking:
         return cls(
             before=before_seconds,
             reach=reach_seconds,
-            starts=[lows[index] for index in order],
-            ends_max=list(accumulate((highs[index] for index in order), max)),
+            starts=starts,
+            ends=ends,
             sessions=own,
             session_lows=[low for low, _, _ in own],
             session_span=max((high - low for low, high, _ in own), default=0),
@@ -104,8 +105,7 @@ class Blocking:
 
     def blocks(self, start: int) -> bool:
         """Whether a plain occupancy conflicts with a slot at `start`."""
-        index = bisect_left(self.starts, start + self.reach) - 1
-        return index >= 0 and self.ends_max[index] > start - self.before
+        return bisect_left(self.starts, start + self.reach) > bisect_right(self.ends, start - self.before)
 
     def free_progression(self, first: int, last: int, step: int) -> list[int]:
         """The starts first, first + step, ... <= last that no plain occupancy conflicts with.
@@ -113,21 +113,23 @@ class Blocking:
         Jumps from gap to gap with `bisect`, so the cost follows the bookings near the range,
         and the starts of each gap come from `range`.
         """
-        starts, ends_max, before, reach = self.starts, self.ends_max, self.before, self.reach
+        starts, ends, before, reach = self.starts, self.ends, self.before, self.reach
         count = len(starts)
         free: list[int] = []
         start = first
         while start <= last:
-            index = bisect_left(starts, start + reach)
-            if index and ends_max[index - 1] > start - before:
-                blocked_until = ceil(ends_max[index - 1]) + before
-            elif index == count:
+            started = bisect_left(starts, start + reach)
+            if started > bisect_right(ends, start - before):
+                # Blocked until at least `started` occupancies have ended.
+                blocked_until = ends[started - 1] + before
+            elif started == count:
                 free.extend(range(start, last + 1, step))
                 break
             else:
-                # Free up to the start that would end its buffer right at the next occupancy.
-                free.extend(range(start, min(last, floor(starts[index]) - reach) + 1, step))
-                blocked_until = ceil(ends_max[index]) + before
+                # Free up to the start whose buffer after meets the next occupancy; past it,
+                # blocked until one more occupancy than now has ended.
+                free.extend(range(start, min(last, starts[started] - reach) + 1, step))
+                blocked_until = ends[started] + before
             start = blocked_until + (first - blocked_until) % step
         return free
 
@@ -146,6 +148,6 @@ class Blocking:
 
 
 NOTHING_BLOCKS = Blocking(
-    before=0, reach=0, starts=[], ends_max=[], sessions=[], session_lows=[], session_span=0, seats_taken={}
+    before=0, reach=0, starts=[], ends=[], sessions=[], session_lows=[], session_span=0, seats_taken={}
 )
 """Used to tell 'outside availability' from 'taken': the same starts with no bookings at all."""
