@@ -32,6 +32,7 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m tests.bench.bench_slots
+	$(PY) -m tests.bench.bench_availability_calls
 
 # Chalice's SAM output merged with infra/template.json, ready for `aws cloudformation deploy`.
 package: $(STAMP)

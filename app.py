@@ -5,7 +5,17 @@ from __future__ import annotations
 from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, ConvertToMiddleware
 
-from chalicelib.api import admin_providers, admin_services, admin_tenant, openapi, platform, public
+from chalicelib.api import (
+    admin_appointments,
+    admin_providers,
+    admin_services,
+    admin_tenant,
+    openapi,
+    platform,
+    public,
+    public_booking,
+)
+from chalicelib.api.errors import api_error_shape
 from chalicelib.observability import logger, metrics
 
 app = Chalice(app_name="scheduling")
@@ -17,6 +27,16 @@ app.register_middleware(
     )
 )
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics(raise_on_empty_metrics=False)))
+app.register_middleware(api_error_shape, "http")
 
-for blueprint in (platform.bp, admin_tenant.bp, admin_services.bp, admin_providers.bp, public.bp, openapi.bp):
+for blueprint in (
+    platform.bp,
+    admin_tenant.bp,
+    admin_services.bp,
+    admin_providers.bp,
+    admin_appointments.bp,
+    public.bp,
+    public_booking.bp,
+    openapi.bp,
+):
     app.register_blueprint(blueprint)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from chalicelib.api.parsing import FieldErrors, Reader
@@ -18,7 +18,14 @@ from chalicelib.domain.catalog import (
     TimeRange,
 )
 from chalicelib.domain.clock import to_iso
-from chalicelib.domain.validation import overlapping_pairs, policy_problem, range_problem, rule_overlaps
+from chalicelib.domain.locks import MAX_OCCUPIED_MINUTES, QUANTUM_MINUTES
+from chalicelib.domain.validation import (
+    calendar_date,
+    overlapping_pairs,
+    policy_problem,
+    range_problem,
+    rule_overlaps,
+)
 
 MAX_DURATION_MINUTES = 24 * 60
 MAX_BUFFER_MINUTES = 24 * 60
@@ -125,6 +132,16 @@ def parse_service(
     active = r.boolean("active", required=False, default=True)
     intake = _read_intake_fields(r)
     policy = read_policy(r, "cancellationPolicy")
+    for field_name, minutes in (
+        ("durationMinutes", duration),
+        ("bufferBeforeMinutes", before),
+        ("bufferAfterMinutes", after),
+        ("slotIntervalMinutes", interval),
+    ):
+        if minutes is not None and minutes % QUANTUM_MINUTES:
+            errors.add(field_name, f"must be a multiple of {QUANTUM_MINUTES} minutes")
+    if duration is not None and duration + (before or 0) + (after or 0) > MAX_OCCUPIED_MINUTES:
+        errors.add("durationMinutes", f"with its buffers must be at most {MAX_OCCUPIED_MINUTES} minutes")
     if deposit_cents is not None and deposit_percent is not None:
         errors.add("depositCents", "give depositCents or depositPercent, not both")
     if deposit_cents is not None and price is not None and deposit_cents > price:
@@ -245,6 +262,10 @@ def _read_range(item: Reader) -> TimeRange | None:
     if problem:
         item.errors.add(item.at("end"), problem)
         return None
+    for field_name, wall in (("start", start), ("end", end)):
+        if int(wall[3:]) % QUANTUM_MINUTES:
+            item.errors.add(item.at(field_name), f"must be on a {QUANTUM_MINUTES}-minute boundary")
+            return None
     return time_range
 
 
@@ -285,14 +306,9 @@ def parse_override(body: dict[str, Any], *, override_id: str, provider_id: str) 
     errors = FieldErrors()
     r = Reader(body, errors)
     date_text = r.string("date", max_length=10)
-    day: date | None = None
-    if date_text is not None:
-        try:
-            day = date.fromisoformat(date_text)
-        except ValueError:
-            errors.add("date", "must be YYYY-MM-DD")
-        if day is not None and len(date_text) != 10:
-            errors.add("date", "must be YYYY-MM-DD")
+    day = calendar_date(date_text) if date_text is not None else None
+    if date_text is not None and day is None:
+        errors.add("date", "must be YYYY-MM-DD")
     ranges: list[TimeRange] = []
     for item in r.items("intervals", max_items=48) or []:
         time_range = _read_range(item)

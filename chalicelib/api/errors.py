@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice import Response
+from chalice.app import Request
 
 from chalicelib.domain.errors import (
     AuthenticationError,
@@ -65,3 +67,31 @@ def internal_error_response() -> Response:
         status_code=500,
         headers=dict(JSON_HEADERS),
     )
+
+
+# Chalice answers a few requests itself, before any view runs, with {"Code", "Message"}.
+_CHALICE_CODES = {
+    "MethodNotAllowedError": "method_not_allowed",
+    "UnsupportedMediaType": "unsupported_media_type",
+    "BadRequest": "invalid_request",
+}
+
+
+def in_api_error_shape(response: Response) -> Response:
+    """Chalice's own error answer rewritten in the API's error body; any other response unchanged."""
+    body = response.body
+    if response.status_code < 400 or not isinstance(body, dict) or set(body) != {"Code", "Message"}:
+        return response
+    if response.status_code >= 500 or body["Code"] not in _CHALICE_CODES:
+        return internal_error_response()
+    headers = {**response.headers, **JSON_HEADERS}
+    return Response(
+        body=error_body(_CHALICE_CODES[body["Code"]], str(body["Message"])),
+        status_code=response.status_code,
+        headers=headers,
+    )
+
+
+def api_error_shape(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """HTTP middleware: every error a client sees has the API's shape, including Chalice's own."""
+    return in_api_error_shape(get_response(event))

@@ -110,6 +110,92 @@ OPERATIONS: tuple[Operation, ...] = (
         None,
         "PublicServicePage",
     ),
+    Operation(
+        "GET",
+        "/v1/public/services/{service_id}/availability",
+        "Open starts between two dates (inclusive, at most 62) in a timezone",
+        "public",
+        None,
+        "Availability",
+    ),
+    Operation(
+        "POST",
+        "/v1/public/appointments",
+        "Book (409 slot_unavailable, 422 outside_availability)",
+        "public",
+        "BookingRequest",
+        "Booked",
+        201,
+    ),
+    Operation(
+        "GET",
+        "/v1/public/appointments/{appointment_id}",
+        "The appointment, with its action token",
+        "public",
+        None,
+        "Appointment",
+    ),
+    Operation(
+        "POST",
+        "/v1/public/appointments/{appointment_id}/cancel",
+        "Cancel with the action token",
+        "public",
+        "TokenAction",
+        "Cancelled",
+    ),
+    Operation(
+        "POST",
+        "/v1/public/appointments/{appointment_id}/reschedule",
+        "Move with the action token",
+        "public",
+        "TokenReschedule",
+        "Booked",
+    ),
+    Operation(
+        "GET",
+        "/v1/admin/appointments",
+        "List by start, filtered by status, provider, service",
+        "admin",
+        None,
+        "AppointmentPage",
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/appointments",
+        "Manual booking (skipPayment allowed)",
+        "admin",
+        "BookingRequest",
+        "Booked",
+        201,
+    ),
+    Operation("GET", "/v1/admin/appointments/{appointment_id}", "Read an appointment", "admin", None, "Appointment"),
+    Operation(
+        "POST", "/v1/admin/appointments/{appointment_id}/cancel", "Cancel", "admin", "CancelRequest", "Cancelled"
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/appointments/{appointment_id}/reschedule",
+        "Move to another start or provider",
+        "admin",
+        "RescheduleRequest",
+        "Booked",
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/appointments/{appointment_id}/complete",
+        "Mark a started appointment completed",
+        "admin",
+        None,
+        "Appointment",
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/appointments/{appointment_id}/no-show",
+        "Mark a started appointment a no-show",
+        "admin",
+        None,
+        "Appointment",
+    ),
 )
 
 _OBJECT: dict[str, Any] = {"type": "object"}
@@ -270,6 +356,95 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "DateOverridePage": _page("DateOverride"),
+    "Availability": {
+        "type": "object",
+        "properties": {
+            "timezone": {"type": "string"},
+            "slots": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "start": {"type": "string", "format": "date-time"},
+                        "end": {"type": "string", "format": "date-time"},
+                        "localStart": {"type": "string"},
+                        "providerIds": {"type": "array", "items": {"type": "string"}},
+                        "seatsLeft": {"type": "integer"},
+                    },
+                },
+            },
+        },
+    },
+    "Client": {
+        "type": "object",
+        "required": ["name", "email", "timezone"],
+        "properties": {k: {"type": "string"} for k in ("name", "email", "phone", "timezone")},
+    },
+    "BookingRequest": {
+        "type": "object",
+        "required": ["serviceId", "start", "client"],
+        "properties": {
+            "serviceId": {"type": "string"},
+            "providerId": {"type": ["string", "null"]},
+            "start": {"type": "string", "format": "date-time"},
+            "client": {"$ref": "#/components/schemas/Client"},
+            "intake": _OBJECT,
+            "payment": {"enum": ["deposit", "full", None]},
+            "idempotencyKey": {"type": "string"},
+            "skipPayment": {"type": "boolean", "description": "admin only"},
+        },
+    },
+    "Appointment": {
+        "type": "object",
+        "properties": {
+            **{k: {"type": "string"} for k in ("id", "serviceId", "providerId", "start", "end", "timezone")},
+            "status": {"enum": ["pending", "confirmed", "cancelled", "completed", "no_show", "expired"]},
+            "client": {"$ref": "#/components/schemas/Client"},
+            "intake": _OBJECT,
+            "priceCents": {"type": "integer"},
+            "currency": {"type": "string"},
+            "amountPaidCents": {"type": "integer"},
+            "amountRefundedCents": {"type": "integer"},
+            "paymentStatus": {"enum": ["none", "deposit_paid", "paid", "partially_refunded", "refunded"]},
+            "version": {"type": "integer"},
+        },
+    },
+    "AppointmentPage": _page("Appointment"),
+    "Manage": {"type": "object", "properties": {"token": {"type": "string"}, "url": {"type": "string"}}},
+    "Booked": {
+        "type": "object",
+        "properties": {
+            "appointment": {"$ref": "#/components/schemas/Appointment"},
+            "manage": {"$ref": "#/components/schemas/Manage"},
+            "checkoutUrl": {"type": "string"},
+        },
+    },
+    "Cancelled": {
+        "type": "object",
+        "properties": {
+            "appointment": {"$ref": "#/components/schemas/Appointment"},
+            "refund": {
+                "type": "object",
+                "properties": {"amountCents": {"type": "integer"}, "status": {"type": "string"}},
+            },
+        },
+    },
+    "TokenAction": {
+        "type": "object",
+        "required": ["token"],
+        "properties": {"token": {"type": "string"}, "reason": {"type": "string"}},
+    },
+    "TokenReschedule": {
+        "type": "object",
+        "required": ["token", "start"],
+        "properties": {"token": {"type": "string"}, "start": {"type": "string"}},
+    },
+    "CancelRequest": {"type": "object", "properties": {"reason": {"type": "string"}}},
+    "RescheduleRequest": {
+        "type": "object",
+        "required": ["start"],
+        "properties": {"start": {"type": "string"}, "providerId": {"type": "string"}},
+    },
 }
 
 _SECURITY: dict[str, list[dict[str, list[str]]]] = {

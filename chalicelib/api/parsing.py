@@ -52,6 +52,8 @@ class Reader:
     def __init__(self, data: Any, errors: FieldErrors, path: str = "") -> None:
         self.errors = errors
         self.path = path
+        # A non-object is reported once, at its own path, not again as each field it lacks.
+        self.is_object = isinstance(data, dict)
         if isinstance(data, dict):
             self.data: dict[str, Any] = data
         else:
@@ -67,7 +69,7 @@ class Reader:
     def _get(self, name: str, required: bool) -> Any:
         value = self.data.get(name, _MISSING)
         if value is _MISSING or value is None:
-            if required:
+            if required and self.is_object:
                 self.errors.add(self.at(name), "is required")
             return _MISSING
         return value

@@ -57,7 +57,8 @@ def page(
     limit_text = query(bp, "limit")
     limit = DEFAULT_LIMIT
     if limit_text is not None:
-        if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
+        # isdigit() alone admits '²' (int() then raises) and other scripts' digits.
+        if not (limit_text.isascii() and limit_text.isdecimal()) or not 1 <= int(limit_text) <= MAX_LIMIT:
             raise ValidationError("limit must be an integer from 1 to 200.", {"fields": {"limit": "out of range"}})
         limit = int(limit_text)
     after = decode_cursor(query(bp, "cursor"))

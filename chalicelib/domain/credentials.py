@@ -14,6 +14,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from chalicelib.domain.ids import is_plausible_id
+from chalicelib.domain.tenant import TENANT_ID_PREFIX
+
 KEY_SECRET_BYTES = 32
 
 
@@ -71,7 +74,8 @@ def parse_key(plaintext: str) -> ParsedKey | None:
     except ValueError:
         return None
     tenant_id, _, secret = rest.rpartition("_")
-    if not tenant_id or len(secret) != KEY_SECRET_BYTES * 2:
+    # The tenant id becomes part of a partition key: anything but one of our ids stops here.
+    if not is_plausible_id(tenant_id, TENANT_ID_PREFIX) or len(secret) != KEY_SECRET_BYTES * 2:
         return None
     if any(c not in "0123456789abcdef" for c in secret):
         return None

@@ -68,3 +68,21 @@ class ConcurrentUpdateError(ConflictError):
     """Someone else changed the item between our read and our conditional write."""
 
     code = "concurrent_update"
+
+
+class SlotUnavailableError(ConflictError):
+    """The start would be offered but for another booking, hold, busy block or a full class."""
+
+    code = "slot_unavailable"
+
+
+class OutsideAvailabilityError(RuleViolationError):
+    """The start is not one availability offers (window, alignment, notice, horizon)."""
+
+    code = "outside_availability"
+
+
+class IdempotencyMismatchError(ConflictError):
+    """An idempotency key reused with a different request."""
+
+    code = "idempotency_key_reused"

@@ -8,6 +8,7 @@ from typing import Any
 
 from chalicelib.domain.catalog import CancellationPolicy
 
+TENANT_ID_PREFIX = "tn"
 DEFAULT_SLOT_INTERVAL_MINUTES = 15
 DEFAULT_REMINDER_OFFSETS_MINUTES = (1440, 60)
 DEFAULT_MAX_ADVANCE_DAYS = 90

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from datetime import date
 from functools import lru_cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -22,9 +23,11 @@ _ISO_4217_CODES = """
 """
 ISO_4217 = frozenset(_ISO_4217_CODES.split())
 
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])$")
+# ASCII digits only and whole-string matches: `\d` takes any script's digits and `$` a trailing newline.
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])")
 MINUTES_PER_DAY = 24 * 60
 
 
@@ -32,7 +35,7 @@ def minutes_of_day(value: str, allow_24: bool = False) -> int | None:
     """'HH:MM' -> minutes after midnight; '24:00' only where a range may end at midnight."""
     if allow_24 and value == "24:00":
         return MINUTES_PER_DAY
-    match = _HHMM.match(value)
+    match = _HHMM.fullmatch(value)
     if match is None:
         return None
     return int(match.group(1)) * 60 + int(match.group(2))
@@ -59,11 +62,22 @@ def is_currency(value: str) -> bool:
 
 
 def is_email(value: str) -> bool:
-    return len(value) <= 254 and _EMAIL.match(value) is not None
+    return len(value) <= 254 and _EMAIL.fullmatch(value) is not None
+
+
+def calendar_date(value: str) -> date | None:
+    """A `YYYY-MM-DD` date, or None. `date.fromisoformat` alone also takes `20270314` and
+    week dates such as `2027-W10-7`, which are not the API's date format."""
+    if _ISO_DATE.fullmatch(value) is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def is_slug(value: str) -> bool:
-    return _SLUG.match(value) is not None
+    return _SLUG.fullmatch(value) is not None
 
 
 def range_problem(time_range: TimeRange) -> str | None:
@@ -80,15 +94,20 @@ def range_problem(time_range: TimeRange) -> str | None:
 
 
 def overlapping_pairs(ranges: Sequence[TimeRange]) -> list[tuple[int, int]]:
-    """Index pairs of ranges that overlap (touching is fine). Assumes each range is valid."""
+    """Every index pair of ranges that overlap (touching is fine). Assumes each range is valid.
+
+    Comparing only neighbours in start order would miss a long range's overlap with the
+    second range after it, so each range is checked against every earlier-starting one.
+    """
     spans = sorted(
         (minutes_of_day(r.start) or 0, minutes_of_day(r.end, allow_24=True) or 0, i) for i, r in enumerate(ranges)
     )
     pairs: list[tuple[int, int]] = []
-    for (_, end_a, i), (start_b, _, j) in pairwise(spans):
-        if start_b < end_a:
-            pairs.append((min(i, j), max(i, j)))
-    return pairs
+    for position, (start_b, _, j) in enumerate(spans):
+        for _, end_a, i in spans[:position]:
+            if start_b < end_a:
+                pairs.append((min(i, j), max(i, j)))
+    return sorted(pairs)
 
 
 def rule_overlaps(rules: Sequence[AvailabilityRule]) -> list[tuple[int, int]]:

@@ -12,8 +12,12 @@ from typing import Any, TypeVar
 
 from chalicelib.domain.clock import utc_now
 from chalicelib.services.auth import Authenticator
+from chalicelib.services.availability import AvailabilityService
+from chalicelib.services.booking import BookingService
+from chalicelib.services.calendars import TenantViews
 from chalicelib.services.catalog import CatalogService
 from chalicelib.services.tenants import TenantService
+from chalicelib.store.appointments import AppointmentRepository
 from chalicelib.store.catalog import CatalogRepository
 from chalicelib.store.tenants import TenantRepository
 
@@ -60,3 +64,19 @@ def tenant_service() -> TenantService:
 
 def catalog_service() -> CatalogService:
     return _once("catalog_service", lambda: CatalogService(catalog_repository(), clock))
+
+
+def appointment_repository() -> AppointmentRepository:
+    return _once("appointment_repository", AppointmentRepository)
+
+
+def tenant_views() -> TenantViews:
+    return _once("tenant_views", lambda: TenantViews(catalog_repository(), appointment_repository()))
+
+
+def availability_service() -> AvailabilityService:
+    return _once("availability_service", lambda: AvailabilityService(tenant_views(), clock))
+
+
+def booking_service() -> BookingService:
+    return _once("booking_service", lambda: BookingService(tenant_views(), appointment_repository(), clock))

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from chalicelib.domain.credentials import KeyKind, hash_secret, issue_key
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.tenant import NewTenant, Tenant
+from chalicelib.domain.tenant import TENANT_ID_PREFIX, NewTenant, Tenant
 from chalicelib.store.tenants import TenantRepository
 
 
@@ -29,7 +29,7 @@ class TenantService:
     def open_tenant(self, new: NewTenant) -> OpenedTenant:
         now = self._clock()
         tenant = Tenant(
-            id=new_id("tn"),
+            id=new_id(TENANT_ID_PREFIX),
             name=new.name,
             slug=new.slug,
             timezone=new.timezone,

@@ -238,14 +238,13 @@ class CatalogRepository:
 
     # overrides
     def add_override(self, tenant_id: str, override: DateOverride) -> DateOverride:
-        """Store an override; an existing override of the same date is replaced in the same transaction."""
+        """Store an override; one already on that date is overwritten (same key), so a date has one at most."""
         ensure_bound()
         pk = keys.catalog_pk(tenant_id)
         expiry = datetime.combine(override.date, time(0), tzinfo=UTC) + OVERRIDE_RETENTION
-        same_day = [o for o in self.list_overrides(tenant_id, override.provider_id) if o.date == override.date]
         item = OverrideItem(
             pk,
-            keys.override_sk(override.provider_id, override.date, override.id),
+            keys.override_sk(override.provider_id, override.date),
             override_id=override.id,
             provider_id=override.provider_id,
             date=override.date.isoformat(),
@@ -257,9 +256,7 @@ class CatalogRepository:
                 tx.condition_check(
                     ProviderItem, pk, keys.provider_sk(override.provider_id), condition=ProviderItem.pk.exists()
                 )
-                for old in same_day:
-                    tx.delete(OverrideItem(pk, keys.override_sk(old.provider_id, old.date, old.id)))
-                tx.save(item, condition=OverrideItem.pk.does_not_exist())
+                tx.save(item)
         except TransactWriteError as exc:
             if is_condition_failure(exc):
                 raise NotFoundError("No such provider.") from exc
@@ -274,12 +271,18 @@ class CatalogRepository:
         return [_override(item) for item in query]
 
     def delete_override(self, tenant_id: str, provider_id: str, override_id: str) -> None:
+        """Conditional on the id: an override that replaced this one meanwhile stays."""
         ensure_bound()
         for override in self.list_overrides(tenant_id, provider_id):
             if override.id == override_id:
-                OverrideItem(
-                    keys.catalog_pk(tenant_id), keys.override_sk(provider_id, override.date, override_id)
-                ).delete()
+                try:
+                    OverrideItem(keys.catalog_pk(tenant_id), keys.override_sk(provider_id, override.date)).delete(
+                        condition=OverrideItem.override_id == override_id
+                    )
+                except DeleteError as exc:
+                    if exc.cause_response_code == "ConditionalCheckFailedException":
+                        raise NotFoundError("No such override.") from exc
+                    raise
                 return
         raise NotFoundError("No such override.")
 

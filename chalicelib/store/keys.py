@@ -14,7 +14,18 @@ tenant; it holds nothing but the tenant id.
 | service       | T#<t>#CAT   | SVC#<serviceId>              | get one; list all (begins_with SVC#)            |
 | provider      | T#<t>#CAT   | PRV#<providerId>             | get one; list all (begins_with PRV#)            |
 | weekly rules  | T#<t>#CAT   | AVR#<providerId>             | get a provider's rules                          |
-| date override | T#<t>#CAT   | OVR#<providerId>#<date>#<id> | a provider's overrides, in date order           |
+| date override | T#<t>#CAT   | OVR#<providerId>#<date>      | a provider's overrides, in date order; one per  |
+|               |             |                              | date by construction (a new one overwrites)     |
+| appointment   | T#<t>#APPT#<id> | APPT                     | get one by id                                   |
+|   gsi1        | T#<t>#OCC   | <occupiedStart>#<id>         | ACTIVE (pending/confirmed) appointments of every |
+|               |             |                              | provider overlapping a range: ONE query (sparse) |
+|   gsi2        | T#<t>#APPTS | <start>#<id>                 | every appointment by start (admin list, reports)|
+| action token  | T#<t>#APPT#<id> | TOKEN#<sha256>           | a presented self-service token (GetItem by hash)|
+| lock quantum  | T#<t>#LOCK#<providerId> | <quantumStart>   | claimed in the booking transaction (no overlap) |
+| class session | T#<t>#SES#<providerId>#<serviceId>#<start> | SESSION | seat counter (seats < capacity) |
+| attendee      | (same as session) | ATT#<sha256(email)>    | one seat per client email per session           |
+| idempotency   | T#<t>#IDEM#<sha256(key)> | IDEM            | a retried create returns the first appointment  |
+| client        | T#<t>#CLI#<sha256(email)> | CLIENT         | the tenant's client record                      |
 
 The tenant partition `T#<t>` holds only the profile and the keys: authentication reads
 it whole with one query on every request, so nothing else may be put there.
@@ -68,5 +79,55 @@ def overrides_prefix(provider_id: str) -> str:
     return f"{OVERRIDE_PREFIX}{provider_id}#"
 
 
-def override_sk(provider_id: str, day: date, override_id: str) -> str:
-    return f"{overrides_prefix(provider_id)}{day.isoformat()}#{override_id}"
+def override_sk(provider_id: str, day: date) -> str:
+    """Keyed by date, not by override id: two overrides of one date cannot coexist, even when added at once."""
+    return f"{overrides_prefix(provider_id)}{day.isoformat()}"
+
+
+OCCUPANCY_INDEX_PREFIX = "OCC"
+APPOINTMENT_SK = "APPT"
+TOKEN_PREFIX = "TOKEN#"  # noqa: S105 (a key prefix)
+SESSION_SK = "SESSION"
+ATTENDEE_PREFIX = "ATT#"
+IDEMPOTENCY_SK = "IDEM"
+CLIENT_SK = "CLIENT"
+
+
+def appointment_pk(tenant_id: str, appointment_id: str) -> str:
+    return f"T#{tenant_id}#APPT#{appointment_id}"
+
+
+def occupancy_gsi_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#OCC"
+
+
+def appointments_gsi_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#APPTS"
+
+
+def time_sort_key(instant_iso: str, item_id: str) -> str:
+    return f"{instant_iso}#{item_id}"
+
+
+def token_sk(token_hash: str) -> str:
+    return f"{TOKEN_PREFIX}{token_hash}"
+
+
+def lock_pk(tenant_id: str, provider_id: str) -> str:
+    return f"T#{tenant_id}#LOCK#{provider_id}"
+
+
+def session_pk(tenant_id: str, provider_id: str, service_id: str, start_iso: str) -> str:
+    return f"T#{tenant_id}#SES#{provider_id}#{service_id}#{start_iso}"
+
+
+def attendee_sk(email_hash: str) -> str:
+    return f"{ATTENDEE_PREFIX}{email_hash}"
+
+
+def idempotency_pk(tenant_id: str, key_hash: str) -> str:
+    return f"T#{tenant_id}#IDEM#{key_hash}"
+
+
+def client_pk(tenant_id: str, email_hash: str) -> str:
+    return f"T#{tenant_id}#CLI#{email_hash}"

@@ -6,6 +6,8 @@ shared partition yields the right model class per item.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
@@ -127,6 +129,88 @@ def all_models() -> list[type[TableItem]]:
     return found
 
 
-def version_kwargs(version: int) -> dict[str, int]:
+def version_kwargs(version: int) -> dict[str, Any]:
     """A new item's version is left unset (PynamoDB then requires that none exists yet)."""
     return {"version": version} if version else {}
+
+
+class Gsi2(GlobalSecondaryIndex["TableItem"]):  # type: ignore[no-untyped-call]
+    """Every appointment of a tenant by start time (admin lists, reports)."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class AppointmentItem(TableItem, discriminator="Appointment"):
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi2 = Gsi2()
+    appointment_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    service_id = UnicodeAttribute()
+    service_name = UnicodeAttribute()
+    provider_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    start = UnicodeAttribute()
+    end = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    client: JSONAttribute = JSONAttribute()
+    intake: JSONAttribute = JSONAttribute(default=dict)
+    price_cents = NumberAttribute()
+    currency = UnicodeAttribute()
+    buffer_before_minutes = NumberAttribute()
+    buffer_after_minutes = NumberAttribute()
+    capacity = NumberAttribute(default=1)
+    amount_due_now_cents = NumberAttribute(default=0)
+    amount_paid_cents = NumberAttribute(default=0)
+    amount_refunded_cents = NumberAttribute(default=0)
+    payment_status = UnicodeAttribute(default="none")
+    hold_until = UnicodeAttribute(null=True)
+    cancel_reason = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class LockItem(TableItem, discriminator="Lock"):
+    """One 5-minute quantum of a provider's time, owned by one appointment (or one class session)."""
+
+    owner = UnicodeAttribute()  # appointment id, or session key for a class
+    hold_until_epoch = NumberAttribute(null=True)  # set while the owner is an unpaid hold
+
+
+class SessionItem(TableItem, discriminator="ClassSession"):
+    """Seat counter of one group-class session."""
+
+    seats = NumberAttribute(default=0)
+    capacity = NumberAttribute()
+
+
+class AttendeeItem(TableItem, discriminator="Attendee"):
+    appointment_id = UnicodeAttribute()
+
+
+class TokenItem(TableItem, discriminator="ActionToken"):
+    appointment_id = UnicodeAttribute()
+    actions: JSONAttribute = JSONAttribute()
+    token_expires_at = UTCDateTimeAttribute()
+    minted_for_version = NumberAttribute()
+    used = BooleanAttribute(default=False)
+
+
+class IdempotencyItem(TableItem, discriminator="Idempotency"):
+    appointment_id = UnicodeAttribute()
+    fingerprint = UnicodeAttribute()
+
+
+class ClientItem(TableItem, discriminator="Client"):
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute()
+    bookings = NumberAttribute(default=0)
+    last_booked_at = UTCDateTimeAttribute(null=True)

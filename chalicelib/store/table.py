@@ -18,38 +18,49 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.store.models import DEFAULT_TABLE_NAME, TableItem, all_models
 
 _lock = threading.Lock()
-_bound: tuple[str, str] | None = None
+Binding = tuple[str, str, str]  # table name, region, endpoint ("" = AWS's own)
+_bound: Binding | None = None  # what the models were last checked against
+_connected: Binding | None = None  # what their shared connection was built for
 
 
 def _region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
+def _wanted() -> Binding:
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL") or ""
+    return (os.environ.get("TABLE_NAME", DEFAULT_TABLE_NAME), _region(), endpoint)
+
+
 def ensure_bound() -> None:
     """Point every model at TABLE_NAME in the current region; cheap after the first call."""
-    global _bound
-    wanted = (os.environ.get("TABLE_NAME", DEFAULT_TABLE_NAME), _region())
+    global _bound, _connected
+    wanted = _wanted()
     if _bound == wanted:
         return
     with _lock:
         if _bound == wanted:
             return
-        for model in all_models():
-            model.Meta.table_name = wanted[0]
-            model.Meta.region = wanted[1]  # type: ignore[attr-defined]
-            model._connection = None
-        shared = TableItem._get_connection()
-        for model in all_models():
-            model._connection = shared
+        if _connected != wanted:
+            for model in all_models():
+                model.Meta.table_name = wanted[0]
+                model.Meta.region = wanted[1]  # type: ignore[attr-defined]
+                model._connection = None
+            shared = TableItem._get_connection()
+            for model in all_models():
+                model._connection = shared
+            _connected = wanted
         _bound = wanted
 
 
 def reset_binding() -> None:
-    """Forget the binding (tests switch tables and endpoints between cases)."""
+    """Re-read the configuration on next use (tests switch tables and endpoints between cases).
+
+    A connection built for the same table, region and endpoint is kept: tests rebind before
+    every case, and a new connection would cost them its 50-75 ms each time.
+    """
     global _bound
     with _lock:
-        for model in all_models():
-            model._connection = None
         _bound = None
 
 

@@ -19,8 +19,16 @@ class Api:
 
     client: Client
 
-    def call(self, method: str, path: str, body: Any = None, *, key: str | None = None,
-             public_key: str | None = None, raw: bytes | None = None) -> tuple[int, Any]:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        key: str | None = None,
+        public_key: str | None = None,
+        raw: bytes | None = None,
+    ) -> tuple[int, Any]:
         headers = {"Content-Type": "application/json"}
         if key:
             headers["Authorization"] = f"Bearer {key}"
@@ -33,8 +41,15 @@ class Api:
 
     def open_tenant(self, slug: str = "acme", timezone: str = "America/New_York") -> dict[str, Any]:
         status, body = self.call(
-            "POST", "/v1/platform/tenants",
-            {"name": slug.title(), "slug": slug, "timezone": timezone, "currency": "USD", "email": f"owner@{slug}.test"},
+            "POST",
+            "/v1/platform/tenants",
+            {
+                "name": slug.title(),
+                "slug": slug,
+                "timezone": timezone,
+                "currency": "USD",
+                "email": f"owner@{slug}.test",
+            },
             key=PLATFORM_KEY,
         )
         assert status == 201, body
