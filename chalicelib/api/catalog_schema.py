@@ -278,6 +278,8 @@ def parse_rules(body: dict[str, Any]) -> tuple[AvailabilityRule, ...]:
         day = item.integer("dayOfWeek", minimum=0, maximum=6)
         time_range = _read_range(item)
         service_ids = item.strings("serviceIds", required=False, max_items=200, max_length=64)
+        if service_ids == []:
+            item.errors.add(item.at("serviceIds"), "must name at least one service (null means every service)")
         if day is not None and time_range is not None:
             ids = tuple(service_ids) if service_ids is not None else None
             rules.append(AvailabilityRule(day, time_range.start, time_range.end, ids))

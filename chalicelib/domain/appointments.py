@@ -40,6 +40,8 @@ class Action(enum.Enum):
 
 
 ACTIVE = frozenset({AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED})
+# Completed and no-show appointments keep their lock quanta: the time was used (or kept) all the same.
+HOLDS_TIME = ACTIVE | {AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW}
 _ALLOWED_FROM: dict[Action, frozenset[AppointmentStatus]] = {
     Action.CANCEL: ACTIVE,
     Action.RESCHEDULE: ACTIVE,
@@ -114,10 +116,14 @@ class Appointment:
         return self.capacity > 1
 
     def is_active(self, now: datetime) -> bool:
-        """Holds the provider's time: confirmed, or pending with an unexpired hold."""
+        """Still ahead of the client: confirmed, or pending with an unexpired hold."""
         if self.status is AppointmentStatus.CONFIRMED:
             return True
         return self.status is AppointmentStatus.PENDING and self.hold_until is not None and self.hold_until > now
+
+    def holds_time(self, now: datetime) -> bool:
+        """Owns its provider's time (and lock quanta): active, completed or a no-show."""
+        return self.is_active(now) or self.status in (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
 
 
 def check_transition(appointment: Appointment, action: Action, now: datetime) -> None:

@@ -132,7 +132,7 @@ def _services_intersect(left: Iterable[str] | None, right: Iterable[str] | None)
 
 
 def policy_problem(tiers: Sequence[PolicyTier]) -> str | None:
-    """Tiers must be non-empty, strictly decreasing in hours, and within 0-100 %."""
+    """Tiers: non-empty, strictly decreasing in hours, refunds within 0-100 % and never growing later."""
     if not tiers:
         return "at least one tier is required"
     for tier in tiers:
@@ -143,4 +143,7 @@ def policy_problem(tiers: Sequence[PolicyTier]) -> str | None:
     hours = [tier.min_hours_before for tier in tiers]
     if any(later >= earlier for earlier, later in pairwise(hours)):
         return "tiers must be ordered by minHoursBefore, strictly decreasing"
+    percents = [tier.refund_percent for tier in tiers]
+    if any(later > earlier for earlier, later in pairwise(percents)):
+        return "refundPercent must not grow as the start gets closer"
     return None

@@ -70,7 +70,7 @@ class TenantView:
         occupied: list[Occupancy] = []
         seats: Counter[datetime] = Counter()
         for appointment in self.appointments:
-            if appointment.provider_id != provider.id or not appointment.is_active(self.now):
+            if appointment.provider_id != provider.id or not appointment.holds_time(self.now):
                 continue
             start, end = appointment.occupied
             session = (appointment.service_id, appointment.start) if appointment.is_group else None

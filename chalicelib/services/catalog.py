@@ -57,7 +57,14 @@ class CatalogService:
         raise AssertionError("unreachable")
 
     def delete_service(self, tenant_id: str, service_id: str) -> None:
-        self._catalog.delete_service(tenant_id, service_id)
+        """Also removes the service from providers and rules that name it (see the repository)."""
+        for attempt in range(MAX_EDIT_ATTEMPTS):
+            try:
+                self._catalog.delete_service(tenant_id, service_id)
+                return
+            except ConcurrentUpdateError:
+                if attempt == MAX_EDIT_ATTEMPTS - 1:
+                    raise
 
     # providers
     def create_provider(self, tenant_id: str, provider: Provider) -> Provider:
@@ -99,6 +106,7 @@ class CatalogService:
 
     def replace_rules(self, tenant_id: str, availability: WeeklyAvailability) -> WeeklyAvailability:
         """PUT semantics: the new rules replace the old ones whatever their version."""
+        self._catalog.get_provider(tenant_id, availability.provider_id)
         service_ids = tuple({sid for rule in availability.rules for sid in (rule.service_ids or ())})
         self._require_services(tenant_id, service_ids)
         for attempt in range(MAX_EDIT_ATTEMPTS):

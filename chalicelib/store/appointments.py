@@ -14,7 +14,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib.domain.appointments import (
-    ACTIVE,
+    HOLDS_TIME,
     Action,
     Appointment,
     AppointmentStatus,
@@ -67,7 +67,7 @@ def email_hash(email: str) -> str:
 def _item(appointment: Appointment, stored_version: int) -> AppointmentItem:
     """`stored_version` is the version in the table now (0: none); PynamoDB conditions on it and bumps it."""
     occupied_start, _ = appointment.occupied
-    active = appointment.status in ACTIVE
+    active = appointment.status in HOLDS_TIME
     return AppointmentItem(
         keys.appointment_pk(appointment.tenant_id, appointment.id),
         keys.APPOINTMENT_SK,
@@ -145,7 +145,8 @@ def _session_key(appointment: Appointment) -> str:
 
 def _lock(appointment: Appointment, quantum: datetime, owner: str) -> LockItem:
     _, occupied_end = appointment.occupied
-    hold = appointment.hold_until if appointment.status is AppointmentStatus.PENDING else None
+    # A class session's locks belong to the session, not to any one seat's hold.
+    hold = appointment.hold_until if appointment.status is AppointmentStatus.PENDING and not appointment.is_group else None
     return LockItem(
         keys.lock_pk(appointment.tenant_id, appointment.provider_id),
         to_iso(quantum),
@@ -198,7 +199,7 @@ class AppointmentRepository:
             raise NotFoundError("No such appointment.") from exc
 
     def occupancy(self, tenant_id: str, start: datetime, end: datetime) -> list[Appointment]:
-        """Pending and confirmed appointments of every provider whose occupied time may meet [start, end)."""
+        """Appointments holding time (pending, confirmed, completed, no-show) that may meet [start, end)."""
         ensure_bound()
         low = keys.time_sort_key(to_iso(start - MAX_OCCUPANCY_SPAN), "")
         high = keys.time_sort_key(to_iso(end), "~")

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
 
-from chalicelib.domain.catalog import DateOverride, Provider, Service, WeeklyAvailability
+from chalicelib.domain.catalog import AvailabilityRule, DateOverride, Provider, Service, WeeklyAvailability
 from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError
 from chalicelib.store import keys
 from chalicelib.store.codec import (
@@ -126,6 +126,26 @@ def _override(item: OverrideItem) -> DateOverride:
     )
 
 
+def _rules_item(tenant_id: str, availability: WeeklyAvailability) -> RulesItem:
+    return RulesItem(
+        keys.catalog_pk(tenant_id),
+        keys.rules_sk(availability.provider_id),
+        provider_id=availability.provider_id,
+        rules=rules_to_data(availability.rules),
+        **version_kwargs(availability.version),
+    )
+
+
+def _without_service(rules: tuple[AvailabilityRule, ...], service_id: str) -> tuple[AvailabilityRule, ...]:
+    kept: list[AvailabilityRule] = []
+    for rule in rules:
+        if rule.service_ids is None or service_id not in rule.service_ids:
+            kept.append(rule)
+        elif len(rule.service_ids) > 1:
+            kept.append(replace(rule, service_ids=tuple(sid for sid in rule.service_ids if sid != service_id)))
+    return tuple(kept)
+
+
 def _save_versioned(item: Versioned, what: str) -> int:
     try:
         item.save()
@@ -157,14 +177,33 @@ class CatalogRepository:
         return [_service(item) for item in query]
 
     def delete_service(self, tenant_id: str, service_id: str) -> None:
-        ensure_bound()
+        """Delete the service and, in the same transaction, take its id out of every provider and
+        weekly rule that names it (a rule left naming no service is dropped)."""
+        snapshot = self.snapshot(tenant_id)
+        if service_id not in snapshot.services:
+            raise NotFoundError("No such service.")
+        pk = keys.catalog_pk(tenant_id)
         try:
-            ServiceItem(keys.catalog_pk(tenant_id), keys.service_sk(service_id)).delete(
-                condition=ServiceItem.pk.exists(), add_version_condition=False
-            )
-        except DeleteError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise NotFoundError("No such service.") from exc
+            with transaction() as tx:
+                tx.delete(
+                    ServiceItem(pk, keys.service_sk(service_id)),
+                    condition=ServiceItem.pk.exists(),
+                    add_version_condition=False,
+                )
+                for provider in snapshot.providers.values():
+                    if service_id in provider.service_ids:
+                        kept = tuple(sid for sid in provider.service_ids if sid != service_id)
+                        tx.save(_provider_item(tenant_id, replace(provider, service_ids=kept)))
+                for availability in snapshot.rules.values():
+                    if any(service_id in (rule.service_ids or ()) for rule in availability.rules):
+                        tx.save(
+                            _rules_item(
+                                tenant_id, replace(availability, rules=_without_service(availability.rules, service_id))
+                            )
+                        )
+        except TransactWriteError as exc:
+            if is_condition_failure(exc):
+                raise ConcurrentUpdateError("The catalog changed meanwhile; please retry.") from exc
             raise
 
     # providers
@@ -217,13 +256,7 @@ class CatalogRepository:
         """Replace the rules; the provider must still exist when the write commits."""
         ensure_bound()
         pk = keys.catalog_pk(tenant_id)
-        item = RulesItem(
-            pk,
-            keys.rules_sk(availability.provider_id),
-            provider_id=availability.provider_id,
-            rules=rules_to_data(availability.rules),
-            **version_kwargs(availability.version),
-        )
+        item = _rules_item(tenant_id, availability)
         try:
             with transaction() as tx:
                 tx.condition_check(

@@ -17,8 +17,8 @@ tenant; it holds nothing but the tenant id.
 | date override | T#<t>#CAT   | OVR#<providerId>#<date>      | a provider's overrides, in date order; one per  |
 |               |             |                              | date by construction (a new one overwrites)     |
 | appointment   | T#<t>#APPT#<id> | APPT                     | get one by id                                   |
-|   gsi1        | T#<t>#OCC   | <occupiedStart>#<id>         | ACTIVE (pending/confirmed) appointments of every |
-|               |             |                              | provider overlapping a range: ONE query (sparse) |
+|   gsi1        | T#<t>#OCC   | <occupiedStart>#<id>         | appointments holding time (pending, confirmed,  |
+|               |             |                              | completed, no-show) in a range: ONE query       |
 |   gsi2        | T#<t>#APPTS | <start>#<id>                 | every appointment by start (admin list, reports)|
 | action token  | T#<t>#APPT#<id> | TOKEN#<sha256>           | a presented self-service token (GetItem by hash)|
 | lock quantum  | T#<t>#LOCK#<providerId> | <quantumStart>   | claimed in the booking transaction (no overlap) |

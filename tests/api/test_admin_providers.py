@@ -466,3 +466,22 @@ def test_deleting_a_provider_deletes_its_rules_and_overrides(
     assert set(snapshot.rules) == {kept["id"]}
     assert set(snapshot.overrides) == {kept["id"]}
     assert len(snapshot.overrides[kept["id"]]) == 2
+
+
+def test_a_rule_naming_no_service_is_400(api: Api, tenant: dict) -> None:
+    key = tenant["secretKey"]
+    provider = api.create_provider(key, [])
+    rules = {"rules": [{"dayOfWeek": 0, "start": "09:00", "end": "12:00", "serviceIds": []}]}
+
+    status, body = api.call("PUT", f"/v1/admin/providers/{provider['id']}/availability", rules, key=key)
+
+    assert status == 400
+    assert "rules[0].serviceIds" in body["error"]["details"]["fields"]
+
+
+def test_rules_for_an_unknown_provider_are_404_even_when_their_services_are_unknown(api: Api, tenant: dict) -> None:
+    rules = {"rules": [{"dayOfWeek": 0, "start": "09:00", "end": "12:00", "serviceIds": ["svc_nope"]}]}
+
+    status, body = api.call("PUT", "/v1/admin/providers/prv_nope/availability", rules, key=tenant["secretKey"])
+
+    assert status == 404, body

@@ -381,3 +381,33 @@ def test_deleting_a_service_twice_is_404_the_second_time(api: Api, tenant: dict)
 
     assert status == 404
     assert body["error"]["code"] == "not_found"
+
+
+def test_deleting_a_service_takes_it_out_of_providers_and_rules(api: Api, tenant: dict) -> None:
+    # GIVEN two services, a provider offering both, and a rule that names only the first
+    key = tenant["secretKey"]
+    doomed = api.create_service(key, name="Doomed")
+    kept = api.create_service(key, name="Kept")
+    provider = api.create_provider(key, [doomed["id"], kept["id"]])
+    rules = {
+        "rules": [
+            {"dayOfWeek": 0, "start": "09:00", "end": "12:00", "serviceIds": [doomed["id"]]},
+            {"dayOfWeek": 1, "start": "09:00", "end": "12:00", "serviceIds": [doomed["id"], kept["id"]]},
+            {"dayOfWeek": 2, "start": "09:00", "end": "12:00", "serviceIds": None},
+        ]
+    }
+    assert api.call("PUT", f"/v1/admin/providers/{provider['id']}/availability", rules, key=key)[0] == 200
+
+    # WHEN the first service is deleted
+    status, _ = api.call("DELETE", f"{SERVICES}/{doomed['id']}", key=key)
+
+    # THEN the provider and its rules no longer name it, and re-PUTting what GET returns works
+    assert status == 204
+    _, after = api.call("GET", f"/v1/admin/providers/{provider['id']}", key=key)
+    assert after["serviceIds"] == [kept["id"]]
+    _, now_rules = api.call("GET", f"/v1/admin/providers/{provider['id']}/availability", key=key)
+    assert now_rules["rules"] == [
+        {"dayOfWeek": 1, "start": "09:00", "end": "12:00", "serviceIds": [kept["id"]]},
+        {"dayOfWeek": 2, "start": "09:00", "end": "12:00", "serviceIds": None},
+    ]
+    assert api.call("PUT", f"/v1/admin/providers/{provider['id']}/availability", now_rules, key=key)[0] == 200

@@ -725,3 +725,21 @@ def test_an_admin_reschedule_kills_the_clients_earlier_token(shop: Shop, massage
     shop.admin("POST", f"/{appointment_id}/reschedule", {"start": local(MONDAY, "13:00")})
 
     assert shop.public("POST", appointment_id, "cancel", {"token": token})[0] == 410
+
+
+def test_a_completed_appointment_keeps_its_time_from_later_bookings(shop: Shop) -> None:
+    # GIVEN a 60-minute booking at 10:00, on 30-minute steps, marked completed at 10:05
+    consult = shop.service(name="Consult", durationMinutes=60, slotIntervalMinutes=30)
+    shop.provider([consult], name="Dana")
+    booked = shop.booked(consult, local(MONDAY, "10:00"))["appointment"]
+    freeze(from_iso(local(MONDAY, "10:05")))
+    assert shop.admin("POST", f"/{booked['id']}/complete")[0] == 200
+
+    # WHEN a client looks at the rest of the hour
+    slots = shop.slots(consult)
+
+    # THEN 10:30 is still taken (the time was used), 11:00 is free
+    assert local(MONDAY, "10:30") not in slots
+    assert local(MONDAY, "11:00") in slots
+    status, body = shop.book(consult, local(MONDAY, "10:30"))
+    assert status == 409, body

@@ -198,6 +198,7 @@ def test_strictly_decreasing_tiers_within_0_to_100_percent_are_a_policy() -> Non
         ([PolicyTier(24, 101)], "refundPercent"),
         ([PolicyTier(24, -1)], "refundPercent"),
         ([PolicyTier(-1, 50)], "minHoursBefore"),
+        ([PolicyTier(48, 50), PolicyTier(24, 100)], "must not grow"),
     ],
 )
 def test_a_policy_problem_names_the_broken_rule(tiers: list[PolicyTier], word: str) -> None:
