@@ -146,7 +146,9 @@ def _session_key(appointment: Appointment) -> str:
 def _lock(appointment: Appointment, quantum: datetime, owner: str) -> LockItem:
     _, occupied_end = appointment.occupied
     # A class session's locks belong to the session, not to any one seat's hold.
-    hold = appointment.hold_until if appointment.status is AppointmentStatus.PENDING and not appointment.is_group else None
+    hold = (
+        appointment.hold_until if appointment.status is AppointmentStatus.PENDING and not appointment.is_group else None
+    )
     return LockItem(
         keys.lock_pk(appointment.tenant_id, appointment.provider_id),
         to_iso(quantum),

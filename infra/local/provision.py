@@ -43,6 +43,14 @@ class Provisioner:
         self.attributes: dict[tuple[str, str], str] = {}
         self._creators: dict[str, Callable[[str, dict[str, Any]], None]] = {
             "AWS::DynamoDB::Table": self._create_table,
+            "AWS::SQS::Queue": self._create_queue,
+            "AWS::SNS::Topic": self._create_topic,
+            "AWS::Scheduler::ScheduleGroup": self._create_schedule_group,
+            "AWS::IAM::Role": self._create_role,
+            "AWS::SES::EmailIdentity": self._create_email_identity,
+            "AWS::SES::ConfigurationSet": self._create_configuration_set,
+            "AWS::SES::ConfigurationSetEventDestination": self._create_event_destination,
+            "AWS::SNS::Subscription": self._skip,
         }
 
     # intrinsic functions
@@ -83,6 +91,8 @@ class Provisioner:
     def provision(self) -> dict[str, str]:
         """Create every resource in template order; returns logical id -> physical name."""
         for logical_id, resource in self.template["Resources"].items():
+            if "Type" not in resource:
+                continue  # a fragment merged into a resource Chalice generates (env, event source settings)
             kind = resource["Type"]
             if kind in DEPLOY_ONLY_TYPES:
                 continue
@@ -116,6 +126,69 @@ class Provisioner:
         self.attributes[(logical_id, "Arn")] = described["TableArn"]
         if "LatestStreamArn" in described:
             self.attributes[(logical_id, "StreamArn")] = described["LatestStreamArn"]
+
+    def _client(self, service: str) -> Any:
+        return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
+
+    def _skip(self, logical_id: str, props: dict[str, Any]) -> None:
+        """Subscriptions to deployed functions: the local pumps deliver instead."""
+
+    def _create_queue(self, logical_id: str, props: dict[str, Any]) -> None:
+        sqs = self._client("sqs")
+        attributes = {}
+        for key in ("VisibilityTimeout", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds"):
+            if key in props:
+                attributes[key] = str(props[key])
+        if "RedrivePolicy" in props:
+            attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+        url = sqs.create_queue(QueueName=props["QueueName"], Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.physical[logical_id] = url
+        self.attributes[(logical_id, "Arn")] = arn
+        self.attributes[(logical_id, "QueueName")] = props["QueueName"]
+
+    def _create_topic(self, logical_id: str, props: dict[str, Any]) -> None:
+        arn = self._client("sns").create_topic(Name=props["TopicName"])["TopicArn"]
+        self.physical[logical_id] = arn
+        self.attributes[(logical_id, "TopicArn")] = arn
+
+    def _create_schedule_group(self, logical_id: str, props: dict[str, Any]) -> None:
+        arn = self._client("scheduler").create_schedule_group(Name=props["Name"])["ScheduleGroupArn"]
+        self.physical[logical_id] = props["Name"]
+        self.attributes[(logical_id, "Arn")] = arn
+
+    def _create_role(self, logical_id: str, props: dict[str, Any]) -> None:
+        iam = self._client("iam")
+        name = props.get("RoleName", f"local-{logical_id}")
+        role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"]))
+        for policy in props.get("Policies", []):
+            iam.put_role_policy(
+                RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(policy["PolicyDocument"])
+            )
+        self.physical[logical_id] = name
+        self.attributes[(logical_id, "Arn")] = role["Role"]["Arn"]
+
+    def _create_email_identity(self, logical_id: str, props: dict[str, Any]) -> None:
+        identity = props["EmailIdentity"]
+        self._client("sesv2").create_email_identity(EmailIdentity=identity)
+        self.physical[logical_id] = identity
+
+    def _create_configuration_set(self, logical_id: str, props: dict[str, Any]) -> None:
+        self._client("sesv2").create_configuration_set(ConfigurationSetName=props["Name"])
+        self.physical[logical_id] = props["Name"]
+
+    def _create_event_destination(self, logical_id: str, props: dict[str, Any]) -> None:
+        destination = props["EventDestination"]
+        self._client("ses").create_configuration_set_event_destination(
+            ConfigurationSetName=props["ConfigurationSetName"],
+            EventDestination={
+                "Name": destination["Name"],
+                "Enabled": destination.get("Enabled", True),
+                "MatchingEventTypes": [t.lower() for t in destination["MatchingEventTypes"]],
+                "SNSDestination": {"TopicARN": destination["SnsDestination"]["TopicARN"]},
+            },
+        )
+        self.physical[logical_id] = destination["Name"]
 
 
 def provision(parameters: dict[str, str] | None = None, region: str = "us-east-1") -> dict[str, str]:
