@@ -5,11 +5,15 @@ from __future__ import annotations
 from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, ConvertToMiddleware
 
+from chalicelib import config
 from chalicelib.api import (
     admin_appointments,
+    admin_audit,
     admin_providers,
     admin_services,
     admin_tenant,
+    events,
+    local_mail,
     openapi,
     platform,
     public,
@@ -35,8 +39,13 @@ for blueprint in (
     admin_services.bp,
     admin_providers.bp,
     admin_appointments.bp,
+    admin_audit.bp,
     public.bp,
     public_booking.bp,
     openapi.bp,
+    events.bp,
 ):
     app.register_blueprint(blueprint)
+
+if config.local_mode():
+    app.register_blueprint(local_mail.bp)

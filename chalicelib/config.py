@@ -30,3 +30,30 @@ def public_base_url() -> str:
 
 def stage() -> str:
     return os.environ.get("STAGE", "dev")
+
+
+def schedule_group() -> str:
+    return os.environ.get("SCHEDULE_GROUP", f"scheduling-{stage()}")
+
+
+def schedule_target_arn() -> str:
+    """The scheduled_task Lambda (set by the merge template; a local placeholder otherwise)."""
+    return os.environ.get(
+        "SCHEDULE_TARGET_ARN", f"arn:aws:lambda:us-east-1:123456789012:function:scheduling-{stage()}-scheduled_task"
+    )
+
+
+def scheduler_role_arn() -> str:
+    return os.environ.get("SCHEDULER_ROLE_ARN", f"arn:aws:iam::123456789012:role/scheduling-{stage()}-scheduler")
+
+
+def scheduler_dead_letter_arn() -> str | None:
+    return os.environ.get("SCHEDULER_DLQ_ARN") or None
+
+
+def mail_configuration_set() -> str | None:
+    return os.environ.get("MAIL_CONFIGURATION_SET") or None
+
+
+def local_mode() -> bool:
+    return os.environ.get("LOCAL_MODE") == "1"

@@ -196,6 +196,14 @@ OPERATIONS: tuple[Operation, ...] = (
         None,
         "Appointment",
     ),
+    Operation(
+        "GET",
+        "/v1/admin/audit",
+        "The audit trail, newest first (from, to, entityId, limit, cursor)",
+        "admin",
+        None,
+        "AuditPage",
+    ),
 )
 
 _OBJECT: dict[str, Any] = {"type": "object"}
@@ -262,6 +270,7 @@ SCHEMAS: dict[str, Any] = {
             "reminderOffsetsMinutes": {"type": "array", "items": {"type": "integer"}},
             "defaultCancellationPolicy": _TIERS,
             "taxRateBps": {"type": "integer"},
+            "smsEnabled": {"type": "boolean"},
             "version": {"type": "integer"},
         },
     },
@@ -410,6 +419,15 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "AppointmentPage": _page("Appointment"),
+    "AuditEntry": {
+        "type": "object",
+        "properties": {
+            **{k: {"type": "string"} for k in ("id", "at", "actor", "action", "entityType", "entityId")},
+            "before": {"type": ["object", "null"]},
+            "after": {"type": ["object", "null"]},
+        },
+    },
+    "AuditPage": _page("AuditEntry"),
     "Manage": {"type": "object", "properties": {"token": {"type": "string"}, "url": {"type": "string"}}},
     "Booked": {
         "type": "object",

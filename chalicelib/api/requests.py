@@ -50,17 +50,22 @@ def platform_caller(bp: Blueprint) -> None:
     registry.authenticator().platform(header(bp, "authorization"))
 
 
+def page_limit(bp: Blueprint) -> int:
+    """`?limit=`: default 50, 1 to 200."""
+    limit_text = query(bp, "limit")
+    if limit_text is None:
+        return DEFAULT_LIMIT
+    # isdigit() alone admits '²' (int() then raises) and other scripts' digits.
+    if not (limit_text.isascii() and limit_text.isdecimal()) or not 1 <= int(limit_text) <= MAX_LIMIT:
+        raise ValidationError("limit must be an integer from 1 to 200.", {"fields": {"limit": "out of range"}})
+    return int(limit_text)
+
+
 def page(
     bp: Blueprint, items: Sequence[T], sort_key: Callable[[T], str], render: Callable[[T], dict[str, Any]]
 ) -> dict[str, Any]:
     """One page of an in-memory list: `?limit=` (default 50, max 200) and an opaque `cursor`."""
-    limit_text = query(bp, "limit")
-    limit = DEFAULT_LIMIT
-    if limit_text is not None:
-        # isdigit() alone admits '²' (int() then raises) and other scripts' digits.
-        if not (limit_text.isascii() and limit_text.isdecimal()) or not 1 <= int(limit_text) <= MAX_LIMIT:
-            raise ValidationError("limit must be an integer from 1 to 200.", {"fields": {"limit": "out of range"}})
-        limit = int(limit_text)
+    limit = page_limit(bp)
     after = decode_cursor(query(bp, "cursor"))
     ordered = sorted(items, key=sort_key)
     remaining = [item for item in ordered if after is None or sort_key(item) > after]

@@ -82,6 +82,7 @@ def apply_settings(tenant: Tenant, patch: dict[str, Any], now: datetime) -> Tena
     )
     policy = read_policy(r, "defaultCancellationPolicy")
     tax = r.integer("taxRateBps", required=False, minimum=0, maximum=10_000, default=0)
+    sms = r.boolean("smsEnabled", required=False, default=False)
     if offsets is not None and len(set(offsets)) != len(offsets):
         errors.add("reminderOffsetsMinutes", "must not repeat an offset")
     errors.raise_if_any()
@@ -101,6 +102,7 @@ def apply_settings(tenant: Tenant, patch: dict[str, Any], now: datetime) -> Tena
         ),
         default_cancellation_policy=policy,
         tax_rate_bps=tax or 0,
+        sms_enabled=bool(sms),
         updated_at=now,
     )
 
@@ -120,6 +122,7 @@ def tenant_json(tenant: Tenant) -> dict[str, Any]:
         "reminderOffsetsMinutes": list(tenant.reminder_offsets_minutes),
         "defaultCancellationPolicy": policy_json(tenant.default_cancellation_policy),
         "taxRateBps": tenant.tax_rate_bps,
+        "smsEnabled": tenant.sms_enabled,
         "createdAt": to_iso(tenant.created_at),
         "updatedAt": to_iso(tenant.updated_at),
         "version": tenant.version,

@@ -31,6 +31,7 @@ class Tenant:
     reminder_offsets_minutes: tuple[int, ...] = DEFAULT_REMINDER_OFFSETS_MINUTES
     default_cancellation_policy: CancellationPolicy | None = None
     tax_rate_bps: int = 0
+    sms_enabled: bool = False  # reminders also go by SMS to clients who gave a phone number
     version: int = 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib import config
+from chalicelib.actor import act_as
 from chalicelib.domain.credentials import KeyKind, hash_secret, parse_key, same_hash
 from chalicelib.domain.errors import AuthenticationError, PermissionDeniedError
 from chalicelib.domain.tenant import Tenant
@@ -47,6 +48,7 @@ class Authenticator:
             raise AuthenticationError("Missing credentials.")
         if expected_hash is None or not same_hash(hash_secret(token), expected_hash.lower()):
             raise AuthenticationError("Invalid credentials.")
+        act_as("platform")
 
     def tenant_key(self, presented: str | None, wanted: KeyKind) -> Caller:
         """Resolve a presented key to its tenant; a key of the wrong kind is refused."""
@@ -69,6 +71,8 @@ class Authenticator:
             raise PermissionDeniedError(
                 "This key cannot be used here." if wanted is KeyKind.SECRET else "Use the publishable key here."
             )
+        # The audit trail names the key by id (never the key); clients act through the publishable key.
+        act_as(f"key:{matched.key_id}" if wanted is KeyKind.SECRET else "client")
         return Caller(tenant=tenant, key_id=matched.key_id, kind=wanted)
 
     def admin(self, authorization: str | None) -> Caller:

@@ -259,14 +259,28 @@ class BookingService:
         if token is not None:
             self._check_token(before, token, Action.CANCEL)
         after = apply_transition(before, Action.CANCEL, now, reason)
-        spent = hash_secret(token) if token is not None else None
+        self._release(before, after, now, hash_secret(token) if token is not None else None)
+        return after
+
+    def expire_hold(self, tenant_id: str, appointment_id: str, version: int) -> Appointment | None:
+        """The hold-expiry schedule's work: a still-pending hold of that version whose time is up
+        becomes `expired` and frees its time. Anything else (paid, cancelled, moved) is left alone."""
+        now = self._clock()
+        before = self._appointments.get(tenant_id, appointment_id)
+        if before.status is not AppointmentStatus.PENDING or before.version != version:
+            return None
+        after = apply_transition(before, Action.EXPIRE, now)
+        self._release(before, after, now, None)
+        return after
+
+    def _release(self, before: Appointment, after: Appointment, now: datetime, spent_token: str | None) -> None:
+        """Commit `after` and give back the time `before` held: its quanta, or its class seat."""
         start, end = before.occupied
         if before.is_group:
-            self._appointments.release_seat(before, after, lock_quanta(start, end), spend_token=spent)
+            self._appointments.release_seat(before, after, lock_quanta(start, end), spend_token=spent_token)
         else:
             plan = plan_move(lock_quanta(start, end), [])
-            self._appointments.change(before, after, now, plan=plan, spend_token=spent)
-        return after
+            self._appointments.change(before, after, now, plan=plan, spend_token=spent_token)
 
     def reschedule(
         self,

@@ -10,15 +10,26 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from chalicelib import config
 from chalicelib.domain.clock import utc_now
+from chalicelib.gateways.mail import MailGateway, SesMailGateway, outbox_dir
+from chalicelib.gateways.scheduler import EventBridgeScheduler, SchedulerGateway, SchedulerTarget
+from chalicelib.gateways.sms import SmsGateway, SnsSmsGateway
 from chalicelib.services.auth import Authenticator
 from chalicelib.services.availability import AvailabilityService
 from chalicelib.services.booking import BookingService
 from chalicelib.services.calendars import TenantViews
 from chalicelib.services.catalog import CatalogService
+from chalicelib.services.dispatcher import Dispatcher
+from chalicelib.services.mail_events import MailEvents
+from chalicelib.services.notifications import Notifier
+from chalicelib.services.scheduled_tasks import ScheduledTasks
 from chalicelib.services.tenants import TenantService
 from chalicelib.store.appointments import AppointmentRepository
+from chalicelib.store.audit import AuditRepository
 from chalicelib.store.catalog import CatalogRepository
+from chalicelib.store.effects import EffectLedger
+from chalicelib.store.suppressions import SuppressionRepository
 from chalicelib.store.tenants import TenantRepository
 
 T = TypeVar("T")
@@ -37,6 +48,11 @@ def set_clock(new_clock: Callable[[], datetime]) -> None:
 def reset() -> None:
     _instances.clear()
     _clock[0] = utc_now
+
+
+def use(name: str, instance: Any) -> None:
+    """Replace one dependency (tests hand in fakes of the gateways this way)."""
+    _instances[name] = instance
 
 
 def _once(name: str, build: Callable[[], T]) -> T:
@@ -80,3 +96,72 @@ def availability_service() -> AvailabilityService:
 
 def booking_service() -> BookingService:
     return _once("booking_service", lambda: BookingService(tenant_views(), appointment_repository(), clock))
+
+
+def effect_ledger() -> EffectLedger:
+    return _once("effect_ledger", EffectLedger)
+
+
+def audit_repository() -> AuditRepository:
+    return _once("audit_repository", AuditRepository)
+
+
+def suppression_repository() -> SuppressionRepository:
+    return _once("suppression_repository", SuppressionRepository)
+
+
+def mail_gateway() -> MailGateway:
+    return _once("mail_gateway", lambda: SesMailGateway(config.mail_configuration_set(), outbox_dir()))
+
+
+def sms_gateway() -> SmsGateway:
+    return _once("sms_gateway", SnsSmsGateway)
+
+
+def scheduler_gateway() -> SchedulerGateway:
+    def build() -> SchedulerGateway:
+        return EventBridgeScheduler(
+            SchedulerTarget(
+                group=config.schedule_group(),
+                target_arn=config.schedule_target_arn(),
+                role_arn=config.scheduler_role_arn(),
+                dead_letter_arn=config.scheduler_dead_letter_arn(),
+            )
+        )
+
+    return _once("scheduler_gateway", build)
+
+
+def notifier() -> Notifier:
+    return _once(
+        "notifier",
+        lambda: Notifier(
+            tenant_repository(),
+            catalog_repository(),
+            appointment_repository(),
+            suppression_repository(),
+            mail_gateway(),
+            sms_gateway(),
+            clock,
+        ),
+    )
+
+
+def dispatcher() -> Dispatcher:
+    return _once(
+        "dispatcher",
+        lambda: Dispatcher(
+            effect_ledger(), audit_repository(), notifier(), scheduler_gateway(), tenant_repository(), clock
+        ),
+    )
+
+
+def scheduled_tasks() -> ScheduledTasks:
+    return _once(
+        "scheduled_tasks",
+        lambda: ScheduledTasks(appointment_repository(), booking_service(), notifier(), effect_ledger(), clock),
+    )
+
+
+def mail_events() -> MailEvents:
+    return _once("mail_events", lambda: MailEvents(suppression_repository(), clock))

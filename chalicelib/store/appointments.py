@@ -108,7 +108,7 @@ def _item(appointment: Appointment, stored_version: int) -> AppointmentItem:
     )
 
 
-def _appointment(item: AppointmentItem) -> Appointment:
+def to_appointment(item: AppointmentItem) -> Appointment:
     client: dict[str, Any] = item.client
     return Appointment(
         id=item.appointment_id,
@@ -194,7 +194,7 @@ class AppointmentRepository:
     def get(self, tenant_id: str, appointment_id: str) -> Appointment:
         ensure_bound()
         try:
-            return _appointment(
+            return to_appointment(
                 AppointmentItem.get(keys.appointment_pk(tenant_id, appointment_id), keys.APPOINTMENT_SK)
             )
         except DoesNotExist as exc:
@@ -206,7 +206,7 @@ class AppointmentRepository:
         low = keys.time_sort_key(to_iso(start - MAX_OCCUPANCY_SPAN), "")
         high = keys.time_sort_key(to_iso(end), "~")
         query = AppointmentItem.gsi1.query(keys.occupancy_gsi_pk(tenant_id), AppointmentItem.gsi1sk.between(low, high))
-        return [_appointment(item) for item in query if isinstance(item, AppointmentItem)]
+        return [to_appointment(item) for item in query if isinstance(item, AppointmentItem)]
 
     def list_by_start(self, tenant_id: str, start: datetime, end: datetime) -> list[Appointment]:
         """Every appointment (any status) starting in [start, end)."""
@@ -216,7 +216,7 @@ class AppointmentRepository:
         query = AppointmentItem.gsi2.query(
             keys.appointments_gsi_pk(tenant_id), AppointmentItem.gsi2sk.between(low, high)
         )
-        return [_appointment(item) for item in query if isinstance(item, AppointmentItem)]
+        return [to_appointment(item) for item in query if isinstance(item, AppointmentItem)]
 
     def find_idempotent(self, tenant_id: str, key_hash: str) -> IdempotentHit | None:
         ensure_bound()

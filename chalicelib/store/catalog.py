@@ -6,9 +6,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 
 from chalicelib.domain.catalog import AvailabilityRule, DateOverride, Provider, Service, WeeklyAvailability
+from chalicelib.domain.clock import utc_now
 from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError
 from chalicelib.store import keys
 from chalicelib.store.codec import (
@@ -23,6 +24,7 @@ from chalicelib.store.codec import (
 )
 from chalicelib.store.models import OverrideItem, ProviderItem, RulesItem, ServiceItem, TableItem, version_kwargs
 from chalicelib.store.table import ensure_bound, is_condition_failure, transaction
+from chalicelib.store.tombstones import tombstone
 
 OVERRIDE_RETENTION = timedelta(days=7)
 Versioned = TypeVar("Versioned", ServiceItem, ProviderItem, RulesItem)
@@ -185,6 +187,8 @@ class CatalogRepository:
         pk = keys.catalog_pk(tenant_id)
         try:
             with transaction() as tx:
+                doomed = snapshot.services[service_id]
+                tx.save(tombstone(tenant_id, "service", service_id, utc_now(), {"name": doomed.name}))
                 tx.delete(
                     ServiceItem(pk, keys.service_sk(service_id)),
                     condition=ServiceItem.pk.exists(),
@@ -230,6 +234,7 @@ class CatalogRepository:
         overrides = list(OverrideItem.query(pk, OverrideItem.sk.startswith(keys.overrides_prefix(provider_id))))
         try:
             with transaction() as tx:
+                tx.save(tombstone(tenant_id, "provider", provider_id, utc_now()))
                 tx.delete(
                     ProviderItem(pk, keys.provider_sk(provider_id)),
                     condition=ProviderItem.pk.exists(),
@@ -309,11 +314,22 @@ class CatalogRepository:
         for override in self.list_overrides(tenant_id, provider_id):
             if override.id == override_id:
                 try:
-                    OverrideItem(keys.catalog_pk(tenant_id), keys.override_sk(provider_id, override.date)).delete(
-                        condition=OverrideItem.override_id == override_id
-                    )
-                except DeleteError as exc:
-                    if exc.cause_response_code == "ConditionalCheckFailedException":
+                    with transaction() as tx:
+                        tx.save(
+                            tombstone(
+                                tenant_id,
+                                "date_override",
+                                override_id,
+                                utc_now(),
+                                {"providerId": provider_id, "date": override.date.isoformat()},
+                            )
+                        )
+                        tx.delete(
+                            OverrideItem(keys.catalog_pk(tenant_id), keys.override_sk(provider_id, override.date)),
+                            condition=OverrideItem.override_id == override_id,
+                        )
+                except TransactWriteError as exc:
+                    if is_condition_failure(exc):
                         raise NotFoundError("No such override.") from exc
                     raise
                 return

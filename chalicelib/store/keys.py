@@ -26,6 +26,11 @@ tenant; it holds nothing but the tenant id.
 | attendee      | (same as session) | ATT#<sha256(email)>    | one seat per client email per session           |
 | idempotency   | T#<t>#IDEM#<sha256(key)> | IDEM            | a retried create returns the first appointment  |
 | client        | T#<t>#CLI#<sha256(email)> | CLIENT         | the tenant's client record                      |
+| effect        | T#<t>#APPT#<id> | FX#<version>#<effect>    | a side effect claimed/done once per version     |
+| audit entry   | T#<t>#AUDIT | <at>#<entryId>               | the tenant's audit trail by time (paged)        |
+|   gsi1        | T#<t>#AUDIT#<entityId> | <at>#<entryId>    | one entity's audit trail                        |
+| tombstone     | T#<t>#TOMB  | <at>#<entityId>              | who deleted what (TTL 1 day; feeds the audit)   |
+| suppression   | T#<t>#SUPP#<sha256(email)> | SUPPRESSED    | bounced/complained address: no more mail        |
 
 The tenant partition `T#<t>` holds only the profile and the keys: authentication reads
 it whole with one query on every request, so nothing else may be put there.
@@ -131,3 +136,34 @@ def idempotency_pk(tenant_id: str, key_hash: str) -> str:
 
 def client_pk(tenant_id: str, email_hash: str) -> str:
     return f"T#{tenant_id}#CLI#{email_hash}"
+
+
+EFFECT_PREFIX = "FX#"
+SUPPRESSED_SK = "SUPPRESSED"
+
+
+def effect_sk(version: int, effect: str) -> str:
+    return f"{EFFECT_PREFIX}{version:08d}#{effect}"
+
+
+def audit_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#AUDIT"
+
+
+def entity_audit_gsi_pk(tenant_id: str, entity_id: str) -> str:
+    return f"T#{tenant_id}#AUDIT#{entity_id}"
+
+
+def tombstone_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#TOMB"
+
+
+def suppression_pk(tenant_id: str, email_hash: str) -> str:
+    return f"T#{tenant_id}#SUPP#{email_hash}"
+
+
+def tenant_of(pk: str) -> str | None:
+    """The tenant id a partition key belongs to (None for the platform's slug registry)."""
+    if not pk.startswith("T#"):
+        return None
+    return pk[2:].split("#", 1)[0]

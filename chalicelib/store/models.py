@@ -21,6 +21,8 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from chalicelib.actor import current_actor
+
 DEFAULT_TABLE_NAME = "scheduling-dev"
 
 
@@ -45,6 +47,7 @@ class TableItem(Model):
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True, attr_name="ttl")
+    actor = UnicodeAttribute(null=True, default=current_actor)  # who wrote this version (audit)
     gsi1 = Gsi1()
 
 
@@ -214,3 +217,34 @@ class ClientItem(TableItem, discriminator="Client"):
     timezone = UnicodeAttribute()
     bookings = NumberAttribute(default=0)
     last_booked_at = UTCDateTimeAttribute(null=True)
+
+
+class TombstoneItem(TableItem, discriminator="Tombstone"):
+    """Written in the same transaction as a deletion, so the audit trail knows who deleted what."""
+
+    entity_type = UnicodeAttribute()
+    entity_id = UnicodeAttribute()
+    summary: JSONAttribute = JSONAttribute(default=dict)
+
+
+class EffectItem(TableItem, discriminator="Effect"):
+    """One side effect of one appointment version: claimed, then done (at least once, never twice on redelivery)."""
+
+    status = UnicodeAttribute()  # "claimed" | "done"
+    lease_until = NumberAttribute(default=0)
+    detail: JSONAttribute = JSONAttribute(default=dict)
+
+
+class AuditItem(TableItem, discriminator="Audit"):
+    entry_id = UnicodeAttribute()
+    at = UnicodeAttribute()
+    entity_type = UnicodeAttribute()
+    entity_id = UnicodeAttribute()
+    action = UnicodeAttribute()
+    before: JSONAttribute = JSONAttribute(null=True)
+    after: JSONAttribute = JSONAttribute(null=True)
+
+
+class SuppressionItem(TableItem, discriminator="Suppression"):
+    reason = UnicodeAttribute()
+    suppressed_at = UTCDateTimeAttribute()

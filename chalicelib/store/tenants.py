@@ -14,6 +14,7 @@ from chalicelib.store import keys
 from chalicelib.store.codec import policy_from_data, policy_to_data
 from chalicelib.store.models import ApiKeyItem, SlugItem, TableItem, TenantItem, version_kwargs
 from chalicelib.store.table import ensure_bound, failed_positions, is_condition_failure, transaction
+from chalicelib.store.tombstones import tombstone
 
 
 def _to_item(tenant: Tenant) -> TenantItem:
@@ -34,6 +35,7 @@ def _to_item(tenant: Tenant) -> TenantItem:
             "reminderOffsetsMinutes": list(tenant.reminder_offsets_minutes),
             "defaultCancellationPolicy": policy_to_data(tenant.default_cancellation_policy),
             "taxRateBps": tenant.tax_rate_bps,
+            "smsEnabled": tenant.sms_enabled,
         },
         created_at=tenant.created_at,
         updated_at=tenant.updated_at,
@@ -59,6 +61,7 @@ def _from_item(item: TenantItem) -> Tenant:
         reminder_offsets_minutes=tuple(int(v) for v in settings["reminderOffsetsMinutes"]),
         default_cancellation_policy=policy_from_data(settings.get("defaultCancellationPolicy")),
         tax_rate_bps=int(settings.get("taxRateBps", 0)),
+        sms_enabled=bool(settings.get("smsEnabled", False)),
         version=int(item.version or 0),
     )
 
@@ -153,6 +156,7 @@ class TenantRepository:
             with transaction() as tx:
                 for item in current:
                     tx.delete(item, condition=ApiKeyItem.pk.exists())
+                    tx.save(tombstone(tenant_id, "api_key", item.key_id, now, {"kind": item.kind, "revoked": True}))
                 tx.save(_key_item(new_key, now), condition=ApiKeyItem.pk.does_not_exist())
         except TransactWriteError as exc:
             if is_condition_failure(exc):

@@ -8,10 +8,15 @@ call; the runner calls every registered pump in a loop on a background thread.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
+from chalicelib.gateways.aws import client
+from chalicelib.gateways.scheduler import parse_at_expression
 from chalicelib.observability import logger
 
 
@@ -53,3 +58,116 @@ class PumpRunner:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+MAX_ATTEMPTS = 5
+
+
+def _lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A DynamoDB Streams API record in the shape Lambda hands to a stream handler."""
+    data = dict(record["dynamodb"])
+    created = data.get("ApproximateCreationDateTime")
+    if hasattr(created, "timestamp"):
+        data["ApproximateCreationDateTime"] = created.timestamp()
+    return {
+        "eventID": record["eventID"],
+        "eventName": record["eventName"],
+        "eventSource": "aws:dynamodb",
+        "eventSourceARN": stream_arn,
+        "dynamodb": data,
+    }
+
+
+@dataclass
+class StreamPump:
+    """Reads the table's stream like Lambda's event source mapping: in order, retrying from the
+    first failed record, and after MAX_ATTEMPTS sending it to the on-failure queue."""
+
+    table_name: str
+    deliver: Callable[[list[dict[str, Any]]], dict[str, Any]]
+    dead_letter_queue_url: str | None = None
+    batch_size: int = 25
+    _iterators: dict[str, str] = field(default_factory=dict)
+    _pending: list[dict[str, Any]] = field(default_factory=list)
+    _attempts: dict[str, int] = field(default_factory=dict)
+    _stream_arn: str = ""
+
+    def _open(self) -> None:
+        streams = client("dynamodbstreams")
+        self._stream_arn = client("dynamodb").describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
+        for shard in streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]:
+            if shard["ShardId"] not in self._iterators:
+                self._iterators[shard["ShardId"]] = streams.get_shard_iterator(
+                    StreamArn=self._stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+
+    def run_once(self) -> int:
+        if not self._stream_arn:
+            self._open()
+        streams = client("dynamodbstreams")
+        for shard_id, iterator in list(self._iterators.items()):
+            answer = streams.get_records(ShardIterator=iterator, Limit=1000)
+            self._pending.extend(_lambda_record(r, self._stream_arn) for r in answer["Records"])
+            if answer.get("NextShardIterator"):
+                self._iterators[shard_id] = answer["NextShardIterator"]
+        delivered = 0
+        while self._pending:
+            batch = self._pending[: self.batch_size]
+            failures = self.deliver(batch).get("batchItemFailures", [])
+            if not failures:
+                del self._pending[: len(batch)]
+                delivered += len(batch)
+                continue
+            failed = failures[0]["itemIdentifier"]
+            index = next(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] == failed)
+            del self._pending[:index]
+            delivered += index
+            self._attempts[failed] = self._attempts.get(failed, 0) + 1
+            if self._attempts[failed] >= MAX_ATTEMPTS:
+                self._dead_letter(self._pending.pop(0))
+                continue
+            break  # retry from the failed record next round, as Lambda does
+        return delivered
+
+    def _dead_letter(self, record: dict[str, Any]) -> None:
+        logger.error(
+            "stream record sent to the dead-letter queue", extra={"sequence": record["dynamodb"]["SequenceNumber"]}
+        )
+        if self.dead_letter_queue_url:
+            client("sqs").send_message(
+                QueueUrl=self.dead_letter_queue_url, MessageBody=json.dumps({"record": record}, default=str)
+            )
+
+
+@dataclass
+class SchedulePump:
+    """Fires due one-time schedules of a group by calling their target with the schedule's
+    input, then deletes them (ActionAfterCompletion: DELETE). moto's schedules never fire."""
+
+    group: str
+    target: Callable[[dict[str, Any]], Any]
+    clock: Callable[[], datetime]
+    dead_letter_queue_url: str | None = None
+    _attempts: dict[str, int] = field(default_factory=dict)
+
+    def run_once(self) -> int:
+        scheduler = client("scheduler")
+        fired = 0
+        for summary in scheduler.list_schedules(GroupName=self.group).get("Schedules", []):
+            name = summary["Name"]
+            schedule = scheduler.get_schedule(Name=name, GroupName=self.group)
+            if parse_at_expression(schedule["ScheduleExpression"]) > self.clock():
+                continue
+            payload = json.loads(schedule["Target"]["Input"])
+            try:
+                self.target(payload)
+            except Exception:
+                self._attempts[name] = self._attempts.get(name, 0) + 1
+                logger.exception("scheduled task failed", extra={"schedule": name})
+                if self._attempts[name] < MAX_ATTEMPTS:
+                    continue
+                if self.dead_letter_queue_url:
+                    client("sqs").send_message(QueueUrl=self.dead_letter_queue_url, MessageBody=json.dumps(payload))
+            scheduler.delete_schedule(Name=name, GroupName=self.group)
+            fired += 1
+        return fired

@@ -47,20 +47,33 @@ def main() -> int:
     from chalice.cli.factory import CLIFactory
     from chalice.local import create_local_server
 
+    outbox = _local_dir() / "outbox"
+    os.environ["LOCAL_MODE"] = "1" if use_emulator else "0"  # read when the app loads (GET /_local/mail)
+    os.environ["LOCAL_OUTBOX_DIR"] = str(outbox)
     config = CLIFactory(str(PROJECT_DIR), environ=os.environ).create_config_obj(chalice_stage_name="dev")
     # Local values win over the stage's deployed ones (the factory applied those while loading the app).
     os.environ["PLATFORM_API_KEY"] = platform_key
     os.environ["PUBLIC_BASE_URL"] = api_url
-    os.environ["LOCAL_MODE"] = "1" if use_emulator else "0"
     if "AppTable" in physical:
         os.environ["TABLE_NAME"] = physical["AppTable"]
 
-    from infra.local.pumps import PumpRunner
+    from infra.local.pumps import Pump, PumpRunner, SchedulePump, StreamPump
     from infra.local.seed import seed_demo_tenant, unique_demo_slug
 
     demo = seed_demo_tenant("demo" if use_emulator else unique_demo_slug())
     server = create_local_server(config.chalice_app, config, "127.0.0.1", port)
     pumps = PumpRunner()
+    if use_emulator:
+        from chalicelib.api.events import dispatch_records, run_scheduled_task
+        from chalicelib.domain.clock import utc_now
+
+        dead_letters = physical.get("EventsDeadLetterQueue")
+        pumps.register(Pump("stream", StreamPump(physical["AppTable"], dispatch_records, dead_letters).run_once))
+        pumps.register(
+            Pump(
+                "schedules", SchedulePump(physical["ScheduleGroup"], run_scheduled_task, utc_now, dead_letters).run_once
+            )
+        )
     pumps.start()
 
     demo_file = _local_dir() / "demo.json"

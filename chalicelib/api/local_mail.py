@@ -1,0 +1,33 @@
+"""`GET /_local/mail`: the mail the local stack sent (registered only when LOCAL_MODE=1)."""
+
+from __future__ import annotations
+
+from email import message_from_bytes
+from email.policy import default
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.api.routing import api_route
+from chalicelib.gateways.mail import outbox_dir
+
+bp = Blueprint(__name__)
+
+
+@api_route(bp, "/_local/mail", "GET")
+def list_local_mail() -> dict[str, Any]:
+    folder = outbox_dir()
+    items = []
+    if folder is not None and folder.exists():
+        for path in sorted(folder.glob("*.eml")):
+            message = message_from_bytes(path.read_bytes(), policy=default)
+            items.append(
+                {
+                    "file": path.name,
+                    "to": str(message["To"]),
+                    "from": str(message["From"]),
+                    "subject": str(message["Subject"]),
+                    "attachments": [part.get_filename() for part in message.iter_attachments()],
+                }
+            )
+    return {"items": items, "nextCursor": None}

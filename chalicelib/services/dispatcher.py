@@ -1,0 +1,227 @@
+"""Everything a committed change implies, driven by the table's stream.
+
+Each stream record becomes (1) an audit entry, when the item is one the trail follows, and
+(2) for appointments, the effects of its transition: mail to the client and the provider,
+reminder and hold-expiry schedules created or removed. Each effect runs at most once per
+(appointment, version, effect) through the effect ledger, so duplicated or redelivered
+records change nothing; a failing effect makes its record fail and be retried.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from chalicelib.domain.appointments import Appointment, AppointmentStatus
+from chalicelib.domain.audit import AuditEntry, summarise
+from chalicelib.domain.clock import to_iso
+from chalicelib.domain.schedules import hold_expiry_schedule, reminder_schedules
+from chalicelib.gateways.scheduler import SchedulerGateway
+from chalicelib.observability import logger
+from chalicelib.services.mail_content import MailKind
+from chalicelib.services.notifications import Notifier, Recipient
+from chalicelib.store.audit import AuditRepository
+from chalicelib.store.effects import EffectLedger
+from chalicelib.store.stream import AUDITED_TYPES, TableChange
+from chalicelib.store.tenants import TenantRepository
+
+SCHEDULED_EFFECT = "schedule"
+
+
+class Transition(enum.Enum):
+    BOOKED = "booked"  # created confirmed
+    HELD = "held"  # created pending (awaiting payment)
+    CONFIRMED = "confirmed"  # pending -> confirmed
+    RESCHEDULED = "rescheduled"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+
+
+_FINAL = {
+    AppointmentStatus.CANCELLED: Transition.CANCELLED,
+    AppointmentStatus.EXPIRED: Transition.EXPIRED,
+    AppointmentStatus.COMPLETED: Transition.COMPLETED,
+    AppointmentStatus.NO_SHOW: Transition.NO_SHOW,
+}
+
+
+def classify(old: Appointment | None, new: Appointment | None) -> Transition | None:
+    """The business event a change of an appointment item represents (None: nothing to do)."""
+    if new is None:
+        return None
+    if old is None:
+        return Transition.HELD if new.status is AppointmentStatus.PENDING else Transition.BOOKED
+    if old.version == new.version:
+        return None
+    if old.status is AppointmentStatus.PENDING and new.status is AppointmentStatus.CONFIRMED:
+        return Transition.CONFIRMED
+    if old.status is not new.status:
+        return _FINAL.get(new.status)
+    if (old.start, old.provider_id) != (new.start, new.provider_id):
+        return Transition.RESCHEDULED if new.status is AppointmentStatus.CONFIRMED else Transition.HELD
+    return None
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        ledger: EffectLedger,
+        audit: AuditRepository,
+        notifier: Notifier,
+        scheduler: SchedulerGateway,
+        tenants: TenantRepository,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._ledger = ledger
+        self._audit = audit
+        self._notifier = notifier
+        self._scheduler = scheduler
+        self._tenants = tenants
+        self._clock = clock
+
+    def handle_batch(self, changes: Iterable[tuple[str, Callable[[], TableChange]]]) -> list[str]:
+        """Records in order; at the first failure stop and report it (the stream resumes there).
+
+        `changes` yields (item identifier, decoder): a record that cannot even be decoded is a
+        failure like any other, reported rather than dropped."""
+        for identifier, decode in changes:
+            try:
+                self.handle(decode())
+            except Exception:
+                logger.exception("stream record failed", extra={"record": identifier})
+                return [identifier]
+        return []
+
+    def handle(self, change: TableChange) -> None:
+        if change.tenant_id is None or change.by_ttl:
+            return
+        self._record_audit(change)
+        if change.item_type == "Appointment":
+            self._appointment_effects(change)
+
+    # audit ------------------------------------------------------------------------------
+    def _record_audit(self, change: TableChange) -> None:
+        entry = audit_entry(change, self._clock())
+        if entry is not None:
+            self._audit.record(entry)
+
+    # appointments -----------------------------------------------------------------------
+    def _appointment_effects(self, change: TableChange) -> None:
+        new = change.new_appointment
+        transition = classify(change.old_appointment, new)
+        if transition is None or new is None:
+            return
+        if transition in (Transition.BOOKED, Transition.CONFIRMED):
+            self._mail_everyone(new, MailKind.CONFIRMATION)
+            self._unschedule_earlier(new)
+            self._schedule_reminders(new)
+        elif transition is Transition.HELD:
+            self._unschedule_earlier(new)
+            self._schedule_hold_expiry(new)
+        elif transition is Transition.RESCHEDULED:
+            self._mail_everyone(new, MailKind.RESCHEDULE)
+            self._unschedule_earlier(new)
+            self._schedule_reminders(new)
+        elif transition is Transition.CANCELLED:
+            self._mail_everyone(new, MailKind.CANCELLATION, reason=new.cancel_reason)
+            self._unschedule_earlier(new)
+        else:  # expired, completed, no-show: nothing more to remind anyone of
+            self._unschedule_earlier(new)
+
+    def _once(self, appointment: Appointment, effect: str, run: Callable[[], dict[str, Any] | None]) -> None:
+        self._ledger.once(appointment.tenant_id, appointment.id, appointment.version, effect, self._clock, run)
+
+    def _mail_everyone(self, appointment: Appointment, kind: MailKind, reason: str | None = None) -> None:
+        for recipient in self._notifier.recipients(appointment):
+            role = "client" if recipient.is_client else "provider"
+            self._once(
+                appointment, f"mail:{kind.value}:{role}", partial(self._send_mail, kind, appointment, recipient, reason)
+            )
+
+    def _send_mail(
+        self, kind: MailKind, appointment: Appointment, recipient: Recipient, reason: str | None
+    ) -> dict[str, Any]:
+        return {"outcome": self._notifier.send(kind, appointment, recipient, reason)}
+
+    def _schedule_reminders(self, appointment: Appointment) -> None:
+        def create() -> dict[str, Any]:
+            tenant = self._tenants.get(appointment.tenant_id)
+            planned = reminder_schedules(appointment, tenant.reminder_offsets_minutes, self._clock())
+            for schedule in planned:
+                self._scheduler.create(schedule)
+            return {"names": [s.name for s in planned]}
+
+        self._once(appointment, f"{SCHEDULED_EFFECT}:reminders", create)
+
+    def _schedule_hold_expiry(self, appointment: Appointment) -> None:
+        def create() -> dict[str, Any]:
+            schedule = hold_expiry_schedule(appointment)
+            if schedule is None:
+                return {"names": []}
+            self._scheduler.create(schedule)
+            return {"names": [schedule.name]}
+
+        self._once(appointment, f"{SCHEDULED_EFFECT}:hold", create)
+
+    def _unschedule_earlier(self, appointment: Appointment) -> None:
+        """Delete every schedule created for earlier versions (deleting a fired one is harmless)."""
+
+        def delete() -> dict[str, Any]:
+            names = [
+                name
+                for detail in self._ledger.details(appointment.tenant_id, appointment.id, "")
+                for name in detail.get("names", [])
+                if not name.endswith(f"-v{appointment.version}")
+            ]
+            for name in names:
+                self._scheduler.delete(name)
+            return {"deleted": names}
+
+        self._once(appointment, "unschedule", delete)
+
+
+def audit_entry(change: TableChange, now: datetime) -> AuditEntry | None:
+    """The trail's entry for a change, or None when the change is mechanics (locks, tokens...)."""
+    assert change.tenant_id is not None
+    entry_id = hashlib.sha256(change.event_id.encode()).hexdigest()[:24]
+    image = change.image
+    at = to_iso(change.changed_at or now)
+    if change.item_type == "Tombstone" and change.event_name == "INSERT" and change.new:
+        return AuditEntry(
+            id=entry_id,
+            tenant_id=change.tenant_id,
+            at=at,
+            actor=str(change.new.get("actor") or "system"),
+            action="deleted",
+            entity_type=str(change.new["entity_type"]),
+            entity_id=str(change.new["entity_id"]),
+            before=dict(change.new.get("summary") or {}),
+            after=None,
+        )
+    entity_type = AUDITED_TYPES.get(change.item_type or "")
+    if entity_type is None or change.event_name == "REMOVE":
+        return None
+    before, after = summarise(change.old, change.new)
+    if change.event_name == "MODIFY" and not after:
+        return None
+    action = "created" if change.event_name == "INSERT" else "updated"
+    if change.item_type == "Appointment":
+        transition = classify(change.old_appointment, change.new_appointment)
+        action = transition.value if transition is not None else action
+    return AuditEntry(
+        id=entry_id,
+        tenant_id=change.tenant_id,
+        at=at,
+        actor=str(image.get("actor") or "system"),
+        action=action,
+        entity_type=entity_type,
+        entity_id=change.entity_id,
+        before=before,
+        after=after,
+    )

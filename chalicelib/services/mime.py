@@ -1,0 +1,44 @@
+"""Raw MIME messages: text and HTML alternatives plus an optional calendar attachment.
+
+SES v2 drops attachments of "Simple" messages, so mail with an .ics goes out as Raw MIME.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formataddr, make_msgid
+
+from chalicelib.services.mail_content import MailContent
+
+
+def build_message(
+    *,
+    sender_name: str,
+    sender: str,
+    recipient_name: str,
+    recipient: str,
+    reply_to: str | None,
+    content: MailContent,
+    ics: str | None,
+    ics_method: str = "REQUEST",
+    message_id_domain: str = "scheduling.invalid",
+) -> bytes:
+    message = EmailMessage(policy=SMTP)
+    message["From"] = formataddr((sender_name, sender))
+    message["To"] = formataddr((recipient_name, recipient))
+    if reply_to:
+        message["Reply-To"] = reply_to
+    message["Subject"] = content.subject
+    message["Message-ID"] = make_msgid(domain=message_id_domain)
+    message.set_content(content.text)
+    message.add_alternative(content.html, subtype="html")
+    if ics is not None:
+        message.add_attachment(
+            ics.encode("utf-8"),
+            maintype="text",
+            subtype="calendar",
+            filename="invite.ics" if ics_method == "REQUEST" else "cancel.ics",
+            params={"method": ics_method, "charset": "utf-8"},
+        )
+    return message.as_bytes()
