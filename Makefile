@@ -45,7 +45,7 @@ deploy: package
 		--s3-bucket $(DEPLOY_BUCKET) --output-template-file build/$(STAGE)/packaged.yaml
 	aws cloudformation deploy --template-file build/$(STAGE)/packaged.yaml \
 		--stack-name scheduling-$(STAGE) --capabilities CAPABILITY_IAM \
-		--parameter-overrides Stage=$(STAGE)
+		--parameter-overrides Stage=$(STAGE) $(if $(MAIL_FROM),MailFrom=$(MAIL_FROM))
 
 clean:
 	rm -rf build .local .mypy_cache .ruff_cache .hypothesis

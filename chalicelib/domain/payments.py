@@ -1,0 +1,84 @@
+"""Money: what is due, what a cancellation refunds, and the payment status a ledger implies.
+
+All amounts are integer minor units. A refund is never more than what was paid minus what
+was already refunded.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib.domain.appointments import PaymentStatus
+from chalicelib.domain.catalog import CancellationPolicy
+
+SECONDS_PER_HOUR = 3600
+
+
+class LedgerKind(enum.Enum):
+    CHARGE = "charge"
+    REFUND = "refund"
+    APPLICATION_FEE = "application_fee"
+    FAILURE = "failure"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    id: str
+    appointment_id: str
+    kind: LedgerKind
+    amount_cents: int
+    currency: str
+    at: datetime
+    stripe_id: str | None = None  # payment intent, refund or charge id
+    note: str = ""
+
+
+def refund_percent(policy: CancellationPolicy | None, start: datetime, cancelled_at: datetime) -> int:
+    """The tier that applies at the moment of cancellation: the first (largest) `minHoursBefore`
+    the notice reaches. Exactly 24 h 00 min before counts as 24 h. No policy refunds in full."""
+    if policy is None:
+        return 100
+    notice_seconds = (start - cancelled_at).total_seconds()
+    for tier in sorted(policy.tiers, key=lambda t: t.min_hours_before, reverse=True):
+        if notice_seconds >= tier.min_hours_before * SECONDS_PER_HOUR:
+            return tier.refund_percent
+    return 0
+
+
+def refundable(paid_cents: int, refunded_cents: int) -> int:
+    return max(0, paid_cents - refunded_cents)
+
+
+def policy_refund(paid_cents: int, refunded_cents: int, percent: int) -> int:
+    """`percent` of what was paid (rounded down), less what was already refunded, never below zero."""
+    due = paid_cents * percent // 100
+    return max(0, min(due - refunded_cents, refundable(paid_cents, refunded_cents)))
+
+
+def totals(entries: Iterable[LedgerEntry]) -> tuple[int, int]:
+    """(paid, refunded) from the ledger."""
+    paid = refunded = 0
+    for entry in entries:
+        if entry.kind is LedgerKind.CHARGE:
+            paid += entry.amount_cents
+        elif entry.kind is LedgerKind.REFUND:
+            refunded += entry.amount_cents
+    return paid, refunded
+
+
+def payment_status(price_cents: int, paid_cents: int, refunded_cents: int) -> PaymentStatus:
+    if paid_cents <= 0:
+        return PaymentStatus.NONE
+    if refunded_cents >= paid_cents:
+        return PaymentStatus.REFUNDED
+    if refunded_cents > 0:
+        return PaymentStatus.PARTIALLY_REFUNDED
+    return PaymentStatus.PAID if paid_cents >= price_cents else PaymentStatus.DEPOSIT_PAID
+
+
+def application_fee(amount_cents: int, fee_bps: int) -> int:
+    """The platform's cut of a charge, in basis points, rounded down."""
+    return amount_cents * fee_bps // 10_000
