@@ -9,6 +9,7 @@ from chalicelib import config
 from chalicelib.api import (
     admin_appointments,
     admin_audit,
+    admin_payments,
     admin_providers,
     admin_services,
     admin_tenant,
@@ -18,6 +19,8 @@ from chalicelib.api import (
     platform,
     public,
     public_booking,
+    queues,
+    webhooks,
 )
 from chalicelib.api.errors import api_error_shape
 from chalicelib.observability import logger, metrics
@@ -40,10 +43,13 @@ for blueprint in (
     admin_providers.bp,
     admin_appointments.bp,
     admin_audit.bp,
+    admin_payments.bp,
     public.bp,
     public_booking.bp,
     openapi.bp,
     events.bp,
+    webhooks.bp,
+    queues.bp,
 ):
     app.register_blueprint(blueprint)
 

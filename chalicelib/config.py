@@ -57,3 +57,22 @@ def mail_configuration_set() -> str | None:
 
 def local_mode() -> bool:
     return os.environ.get("LOCAL_MODE") == "1"
+
+
+def stripe_api_base() -> str | None:
+    """A local fake Stripe's address (tests, `make run`); unset in AWS."""
+    return os.environ.get("STRIPE_API_BASE") or None
+
+
+def platform_fee_bps() -> int:
+    """The platform's application fee on every charge, in basis points (operator setting)."""
+    return int(os.environ.get("PLATFORM_FEE_BPS", "0"))
+
+
+def refund_queue_name() -> str:
+    return os.environ.get("REFUND_QUEUE_NAME", f"scheduling-{stage()}-refunds")
+
+
+def refund_max_receives() -> int:
+    """Matches the queue's redrive maxReceiveCount: the last attempt marks the request failed."""
+    return int(os.environ.get("REFUND_MAX_RECEIVES", "5"))

@@ -31,14 +31,32 @@ def emulator() -> Iterator[object]:
     started.stop()
 
 
+@pytest.fixture(scope="session")
+def stripe_fake() -> Iterator[object]:
+    """The local fake Stripe, reached by the real SDK (STRIPE_API_BASE), shared by the session."""
+    from infra.local.fake_stripe import FakeStripe
+
+    with FakeStripe() as fake:
+        os.environ.update(
+            {
+                "STRIPE_SECRET_KEY": fake.api_key,
+                "STRIPE_WEBHOOK_SECRET": fake.webhook_secret,
+                "STRIPE_API_BASE": fake.url,
+            }
+        )
+        yield fake
+
+
 @pytest.fixture
-def aws(emulator: object) -> Iterator[str]:
+def aws(emulator: object, stripe_fake: object) -> Iterator[str]:
     """A freshly provisioned stack (from infra/template.json) for one test; returns the table name."""
     from infra.local.emulator import Emulator
     from infra.local.provision import provision
 
     assert isinstance(emulator, Emulator)
     emulator.reset()
+    stripe_fake.reset()  # type: ignore[attr-defined]
+    stripe_fake.set_clock(lambda: registry.clock().timestamp())  # type: ignore[attr-defined]
     physical = provision({"Stage": "dev"})
     os.environ["TABLE_NAME"] = physical["AppTable"]
     reset_binding()

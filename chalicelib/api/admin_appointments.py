@@ -8,9 +8,16 @@ from zoneinfo import ZoneInfo
 
 from chalice import Blueprint
 
-from chalicelib.api.appointment_schema import appointment_json, parse_booking, parse_reason, parse_reschedule
+from chalicelib.api.appointment_schema import (
+    appointment_json,
+    cancelled_json,
+    parse_booking,
+    parse_reason,
+    parse_refund_choice,
+    parse_reschedule,
+)
 from chalicelib.api.clock_params import instant_or_date
-from chalicelib.api.public_booking import manage
+from chalicelib.api.public_booking import booked_json, manage
 from chalicelib.api.requests import admin_caller, json_body, page, query
 from chalicelib.api.routing import api_route
 from chalicelib.domain.appointments import AppointmentStatus
@@ -50,7 +57,7 @@ def list_appointments() -> dict[str, Any]:
 def create_appointment() -> dict[str, Any]:
     caller = admin_caller(bp)
     booked = registry.booking_service().book(caller.tenant, parse_booking(json_body(bp), allow_skip_payment=True))
-    return {"appointment": appointment_json(booked.appointment), "manage": manage(booked.appointment.id, booked.token)}
+    return booked_json(booked)
 
 
 @api_route(bp, "/v1/admin/appointments/{appointment_id}", "GET")
@@ -62,9 +69,10 @@ def get_appointment(appointment_id: str) -> dict[str, Any]:
 @api_route(bp, "/v1/admin/appointments/{appointment_id}/cancel", "POST")
 def cancel(appointment_id: str) -> dict[str, Any]:
     caller = admin_caller(bp)
-    reason = parse_reason(json_body(bp))
-    cancelled = registry.booking_service().cancel(caller.tenant_id, appointment_id, reason)
-    return {"appointment": appointment_json(cancelled), "refund": {"amountCents": 0, "status": "none"}}
+    body = json_body(bp)
+    reason, choice = parse_reason(body), parse_refund_choice(body)
+    cancelled = registry.booking_service().cancel(caller.tenant_id, appointment_id, reason, refund=choice)
+    return cancelled_json(cancelled)
 
 
 @api_route(bp, "/v1/admin/appointments/{appointment_id}/reschedule", "POST")
@@ -84,4 +92,5 @@ def complete(appointment_id: str) -> dict[str, Any]:
 @api_route(bp, "/v1/admin/appointments/{appointment_id}/no-show", "POST")
 def no_show(appointment_id: str) -> dict[str, Any]:
     caller = admin_caller(bp)
-    return appointment_json(registry.booking_service().no_show(caller.tenant_id, appointment_id))
+    appointment, fee = registry.payments().mark_no_show(caller.tenant, appointment_id)
+    return {**appointment_json(appointment), "noShowFee": fee}

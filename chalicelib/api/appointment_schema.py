@@ -12,7 +12,8 @@ from chalicelib.domain.errors import ValidationError
 from chalicelib.domain.slots import Slot, local_start
 from chalicelib.domain.validation import calendar_date, is_timezone
 from chalicelib.services.availability import MAX_RANGE_DAYS
-from chalicelib.services.booking import BookingRequest
+from chalicelib.services.booking import BookingRequest, Cancelled
+from chalicelib.services.refunds import AMOUNT, FULL, NONE, POLICY, RefundChoice
 
 MAX_IDEMPOTENCY_KEY = 200
 
@@ -154,3 +155,28 @@ def appointment_json(appointment: Appointment) -> dict[str, Any]:
         "updatedAt": to_iso(appointment.updated_at),
         "version": appointment.version,
     }
+
+
+def parse_refund_choice(body: dict[str, Any]) -> RefundChoice:
+    """`refund`: "policy" (default) | "full" | "none" | {"amountCents": n}."""
+    value = body.get("refund", POLICY)
+    if value is None:
+        return RefundChoice(POLICY)
+    if isinstance(value, str) and value in (POLICY, FULL, NONE):
+        return RefundChoice(value)
+    if isinstance(value, dict):
+        errors = FieldErrors()
+        amount = Reader(value, errors, "refund").integer("amountCents", minimum=1, maximum=100_000_000)
+        errors.raise_if_any()
+        return RefundChoice(AMOUNT, amount)
+    raise ValidationError(
+        'refund must be "policy", "full", "none" or {"amountCents": n}.', {"fields": {"refund": "invalid"}}
+    )
+
+
+def cancelled_json(cancelled: Cancelled) -> dict[str, Any]:
+    request = cancelled.refund
+    refund: dict[str, Any] = {"amountCents": 0, "status": "none"}
+    if request is not None:
+        refund = {"id": request.id, "amountCents": request.amount_cents, "status": request.status.value}
+    return {"appointment": appointment_json(cancelled.appointment), "refund": refund}

@@ -129,6 +129,7 @@ def parse_service(
     deposit_cents = r.integer("depositCents", required=False, minimum=1, maximum=MAX_PRICE_CENTS)
     deposit_percent = r.integer("depositPercent", required=False, minimum=1, maximum=100)
     capacity = r.integer("capacity", required=False, minimum=1, maximum=MAX_CAPACITY, default=1)
+    no_show_fee = r.integer("noShowFeeCents", required=False, minimum=1, maximum=MAX_PRICE_CENTS)
     active = r.boolean("active", required=False, default=True)
     intake = _read_intake_fields(r)
     policy = read_policy(r, "cancellationPolicy")
@@ -161,6 +162,7 @@ def parse_service(
         deposit_cents=deposit_cents,
         deposit_percent=deposit_percent,
         capacity=capacity,
+        no_show_fee_cents=no_show_fee,
         active=bool(active),
         intake_fields=intake,
         cancellation_policy=policy,
@@ -184,6 +186,7 @@ def service_json(service: Service) -> dict[str, Any]:
         "depositCents": service.deposit_cents,
         "depositPercent": service.deposit_percent,
         "capacity": service.capacity,
+        "noShowFeeCents": service.no_show_fee_cents,
         "active": service.active,
         "intakeFields": [
             {"id": f.id, "label": f.label, "type": f.type.value, "required": f.required, "options": list(f.options)}

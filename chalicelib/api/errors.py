@@ -18,6 +18,7 @@ from chalicelib.domain.errors import (
     RateLimitedError,
     RuleViolationError,
     TokenGoneError,
+    UpstreamUnavailableError,
     ValidationError,
 )
 from chalicelib.observability import logger, metrics
@@ -31,6 +32,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     TokenGoneError: 410,
     RuleViolationError: 422,
     RateLimitedError: 429,
+    UpstreamUnavailableError: 503,
 }
 JSON_HEADERS: dict[str, str | list[str]] = {"Content-Type": "application/json"}
 

@@ -204,6 +204,57 @@ OPERATIONS: tuple[Operation, ...] = (
         None,
         "AuditPage",
     ),
+    Operation(
+        "PUT",
+        "/v1/admin/payments/stripe",
+        "Use an existing Stripe connected account",
+        "admin",
+        "StripeAccountRequest",
+        "StripeAccount",
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/payments/stripe/onboarding",
+        "A Stripe onboarding link (creates the account once)",
+        "admin",
+        None,
+        "Url",
+        201,
+    ),
+    Operation("GET", "/v1/admin/payments/stripe", "The connected account's status", "admin", None, "StripeAccount"),
+    Operation(
+        "POST",
+        "/v1/webhooks/stripe",
+        "Stripe events, verified by the Stripe-Signature header",
+        "none",
+        None,
+        "WebhookReceipt",
+    ),
+    Operation(
+        "GET",
+        "/v1/admin/appointments/{appointment_id}/payments",
+        "Ledger, refunds and totals",
+        "admin",
+        None,
+        "Payments",
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/appointments/{appointment_id}/refunds",
+        "Refund (default: everything still refundable); processed asynchronously",
+        "admin",
+        "RefundRequest",
+        "Refund",
+        201,
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/appointments/{appointment_id}/balance",
+        "What is still owed: a payment link (method=link) or the saved card charged (method=charge)",
+        "admin",
+        "BalanceRequest",
+        "Balance",
+    ),
 )
 
 _OBJECT: dict[str, Any] = {"type": "object"}
@@ -300,6 +351,7 @@ SCHEMAS: dict[str, Any] = {
             "depositCents": {"type": ["integer", "null"]},
             "depositPercent": {"type": ["integer", "null"]},
             "capacity": {"type": "integer", "minimum": 1},
+            "noShowFeeCents": {"type": ["integer", "null"], "minimum": 1},
             "active": {"type": "boolean"},
             "intakeFields": {
                 "type": "array",
@@ -428,6 +480,54 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "AuditPage": _page("AuditEntry"),
+    "StripeAccountRequest": {
+        "type": "object",
+        "required": ["accountId"],
+        "properties": {"accountId": {"type": "string"}},
+    },
+    "StripeAccount": {
+        "type": "object",
+        "properties": {
+            "accountId": {"type": ["string", "null"]},
+            "chargesEnabled": {"type": "boolean"},
+            "detailsSubmitted": {"type": "boolean"},
+            "payoutsEnabled": {"type": "boolean"},
+            "platformFeeBps": {"type": "integer"},
+        },
+    },
+    "Url": {"type": "object", "properties": {"url": {"type": "string"}}},
+    "Refund": {
+        "type": "object",
+        "properties": {
+            **{k: {"type": "string"} for k in ("id", "currency", "status", "reason", "requestedAt")},
+            "amountCents": {"type": "integer"},
+        },
+    },
+    "RefundRequest": {
+        "type": "object",
+        "properties": {"amountCents": {"type": "integer"}, "reason": {"type": "string"}},
+    },
+    "Payments": {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": _OBJECT},
+            "refunds": {"type": "array", "items": {"$ref": "#/components/schemas/Refund"}},
+            "totals": _OBJECT,
+        },
+    },
+    "BalanceRequest": {"type": "object", "properties": {"method": {"enum": ["link", "charge"]}}},
+    "Balance": {
+        "type": "object",
+        "properties": {
+            "owedCents": {"type": "integer"},
+            "url": {"type": "string"},
+            "chargedCents": {"type": "integer"},
+        },
+    },
+    "WebhookReceipt": {
+        "type": "object",
+        "properties": {"received": {"type": "boolean"}, "outcome": {"type": "string"}},
+    },
     "Manage": {"type": "object", "properties": {"token": {"type": "string"}, "url": {"type": "string"}}},
     "Booked": {
         "type": "object",

@@ -9,6 +9,7 @@ from chalice import Blueprint
 from chalicelib import config
 from chalicelib.api.appointment_schema import (
     appointment_json,
+    cancelled_json,
     parse_booking,
     parse_date_range,
     parse_reason,
@@ -19,12 +20,24 @@ from chalicelib.api.appointment_schema import (
 from chalicelib.api.requests import json_body, public_caller, query
 from chalicelib.api.routing import api_route
 from chalicelib.services import registry
+from chalicelib.services.booking import Booked
 
 bp = Blueprint(__name__)
 
 
 def manage(appointment_id: str, token: str) -> dict[str, str]:
     return {"token": token, "url": f"{config.public_base_url()}/manage/{appointment_id}?token={token}"}
+
+
+def booked_json(booked: Booked) -> dict[str, Any]:
+    """201 body of a booking: the appointment, its manage link and, when money is due, the Checkout page."""
+    body: dict[str, Any] = {
+        "appointment": appointment_json(booked.appointment),
+        "manage": manage(booked.appointment.id, booked.token),
+    }
+    if booked.checkout_url:
+        body["checkoutUrl"] = booked.checkout_url
+    return body
 
 
 @api_route(bp, "/v1/public/services/{service_id}/availability", "GET")
@@ -39,7 +52,7 @@ def availability(service_id: str) -> dict[str, Any]:
 def book() -> dict[str, Any]:
     caller = public_caller(bp)
     booked = registry.booking_service().book(caller.tenant, parse_booking(json_body(bp)))
-    return {"appointment": appointment_json(booked.appointment), "manage": manage(booked.appointment.id, booked.token)}
+    return booked_json(booked)
 
 
 @api_route(bp, "/v1/public/appointments/{appointment_id}", "GET")
@@ -55,7 +68,7 @@ def cancel(appointment_id: str) -> dict[str, Any]:
     body = json_body(bp)
     token, reason = token_from(body), parse_reason(body)
     cancelled = registry.booking_service().cancel(caller.tenant_id, appointment_id, reason, token=token)
-    return {"appointment": appointment_json(cancelled), "refund": {"amountCents": 0, "status": "none"}}
+    return cancelled_json(cancelled)
 
 
 @api_route(bp, "/v1/public/appointments/{appointment_id}/reschedule", "POST")

@@ -25,6 +25,9 @@ class AuditEntry:
     entity_id: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    # The change's position in the table's stream: orders entries of the same second (the
+    # stream's times have second precision), so an entity's trail reads in the order it changed.
+    sequence: str = ""
 
 
 def _clip(value: Any) -> Any:
@@ -37,13 +40,26 @@ def _clip(value: Any) -> Any:
 def summarise(
     before: dict[str, Any] | None, after: dict[str, Any] | None
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """Only the fields that changed (all fields on create and delete), minus noise and secrets."""
+    """Only the fields that changed (all fields on create and delete), minus noise and secrets;
+    inside an object (the settings, the client), only its keys that changed."""
 
     def clean(image: dict[str, Any]) -> dict[str, Any]:
         return {k: _clip(v) for k, v in sorted(image.items()) if k not in NOISE and k not in SECRET_FIELDS}
 
     if before is None or after is None:
         return (clean(before) if before else None), (clean(after) if after else None)
-    old, new = clean(before), clean(after)
-    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-    return {k: old.get(k) for k in changed}, {k: new.get(k) for k in changed}
+    return _changes(clean(before), clean(after))
+
+
+def _changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    was: dict[str, Any] = {}
+    now: dict[str, Any] = {}
+    for key in sorted(set(old) | set(new)):
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        if isinstance(before, dict) and isinstance(after, dict):
+            was[key], now[key] = _changes(before, after)
+        else:
+            was[key], now[key] = before, after
+    return was, now

@@ -60,6 +60,7 @@ class Service:
     created_at: datetime
     updated_at: datetime
     version: int = 0
+    no_show_fee_cents: int | None = None  # charged to the saved card when marked a no-show
 
     @property
     def is_group(self) -> bool:

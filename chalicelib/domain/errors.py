@@ -86,3 +86,21 @@ class IdempotencyMismatchError(ConflictError):
     """An idempotency key reused with a different request."""
 
     code = "idempotency_key_reused"
+
+
+class UpstreamUnavailableError(DomainError):
+    """A provider we depend on (Stripe) is unavailable right now: retry later (503)."""
+
+    code = "upstream_unavailable"
+
+
+class CardDeclinedDomainError(RuleViolationError):
+    """The saved card was declined; `details.declineCode` says why when Stripe tells."""
+
+    code = "card_declined"
+
+
+class PaymentsNotConfiguredError(RuleViolationError):
+    """Money is due but the business has not connected a Stripe account that can take charges."""
+
+    code = "payments_not_configured"

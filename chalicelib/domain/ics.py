@@ -7,10 +7,15 @@ and are folded at 75 octets without splitting a UTF-8 character; times are UTC.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 MAX_LINE_OCTETS = 75
+# Every line break str.splitlines() knows; a bare one would end the content line early.
+_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# Other control characters may not appear in TEXT or parameter values at all (RFC 5545 §3.1).
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -36,15 +41,14 @@ def ics_time(instant: datetime) -> str:
 
 
 def escape_text(value: str) -> str:
-    """TEXT value escaping (RFC 5545 §3.3.11)."""
-    return (
-        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
-    )
+    """TEXT value escaping (RFC 5545 §3.3.11): backslash, semicolon, comma; any line break as \\n."""
+    escaped = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return _CONTROL.sub("", _LINE_BREAK.sub("\\\\n", escaped))
 
 
 def _param(value: str) -> str:
     """A parameter value: quoted, with the characters a quoted value may not hold removed."""
-    return '"' + value.replace('"', "'").replace("\r", " ").replace("\n", " ") + '"'
+    return '"' + _CONTROL.sub("", _LINE_BREAK.sub(" ", value.replace('"', "'"))) + '"'
 
 
 def fold(line: str) -> str:

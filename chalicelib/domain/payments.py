@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from chalicelib.domain.appointments import PaymentStatus
+from chalicelib.domain.appointments import Appointment, PaymentStatus
 from chalicelib.domain.catalog import CancellationPolicy
 
 SECONDS_PER_HOUR = 3600
@@ -82,3 +82,50 @@ def payment_status(price_cents: int, paid_cents: int, refunded_cents: int) -> Pa
 def application_fee(amount_cents: int, fee_bps: int) -> int:
     """The platform's cut of a charge, in basis points, rounded down."""
     return amount_cents * fee_bps // 10_000
+
+
+@dataclass(frozen=True)
+class Money:
+    """An appointment's running totals and the Stripe objects that paid for it."""
+
+    currency: str
+    paid_cents: int = 0
+    refunded_cents: int = 0
+    refundable_cents: int = 0  # paid - refunded - refunds in flight
+    checkout_session_id: str | None = None
+    payment_intent_id: str | None = None
+    customer_id: str | None = None
+    payment_method_id: str | None = None
+
+
+class RefundStatus(enum.Enum):
+    REQUESTED = "requested"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    id: str
+    tenant_id: str
+    appointment_id: str
+    amount_cents: int
+    currency: str
+    payment_intent_id: str
+    reason: str
+    requested_at: datetime
+    status: RefundStatus = RefundStatus.REQUESTED
+    stripe_refund_id: str | None = None
+    failure: str | None = None
+
+
+def with_money(appointment: Appointment, money: Money | None) -> Appointment:
+    """The appointment with its amounts and payment status derived from its ledger totals."""
+    paid = money.paid_cents if money else 0
+    refunded = money.refunded_cents if money else 0
+    return replace(
+        appointment,
+        amount_paid_cents=paid,
+        amount_refunded_cents=refunded,
+        payment_status=payment_status(appointment.price_cents, paid, refunded),
+    )

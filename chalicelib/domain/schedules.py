@@ -7,7 +7,7 @@ change creates nothing new and a reschedule's schedules never collide with the o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.appointments import Appointment
@@ -23,7 +23,14 @@ class OneTimeSchedule:
     payload: dict[str, Any]
 
 
+def _before(instant: datetime, minutes: int) -> datetime:
+    """`minutes` of elapsed time before `instant`. Arithmetic on an aware datetime in a zone
+    with DST is wall-clock arithmetic in Python, so it is done in UTC."""
+    return instant.astimezone(UTC) - timedelta(minutes=minutes)
+
+
 def _ceil_second(instant: datetime) -> datetime:
+    instant = instant.astimezone(UTC)
     if instant.microsecond:
         return instant.replace(microsecond=0) + timedelta(seconds=1)
     return instant
@@ -43,7 +50,7 @@ def reminder_schedules(
     """One schedule per offset before the start; an offset already past at `now` is skipped, not fired."""
     planned = []
     for offset in sorted(set(offsets_minutes), reverse=True):
-        at = _ceil_second(appointment.start - timedelta(minutes=offset))
+        at = _ceil_second(_before(appointment.start, offset))
         if at <= now:
             continue
         planned.append(

@@ -32,6 +32,7 @@ class Tenant:
     default_cancellation_policy: CancellationPolicy | None = None
     tax_rate_bps: int = 0
     sms_enabled: bool = False  # reminders also go by SMS to clients who gave a phone number
+    stripe_account_id: str | None = None  # the tenant's Stripe connected account
     version: int = 0
 
 

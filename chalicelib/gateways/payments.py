@@ -225,6 +225,7 @@ class StripeGateway:
             "payment_method": getattr(intent, "payment_method", None),
             "latest_charge": getattr(intent, "latest_charge", None),
             "amount": getattr(intent, "amount", None),
+            "application_fee_amount": getattr(intent, "application_fee_amount", None),
         }
 
     def create_account(self, email: str, idempotency_key: str) -> str:

@@ -19,8 +19,9 @@ from chalicelib.gateways.aws import client
 
 __all__ = ["EventBridgeScheduler", "InMemoryScheduler", "InvalidScheduleError", "OneTimeSchedule", "SchedulerTarget"]
 
-_NAME = re.compile(r"^[0-9a-zA-Z\-_.]{1,64}$")
-_AT = re.compile(r"^at\((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\)$")
+# Matched whole (fullmatch): `$` would also accept a trailing newline.
+_NAME = re.compile(r"[0-9a-zA-Z\-_.]{1,64}")
+_AT = re.compile(r"at\((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\)", re.ASCII)
 
 
 class InvalidScheduleError(ValueError):
@@ -33,7 +34,7 @@ def at_expression(instant: datetime) -> str:
 
 def parse_at_expression(expression: str) -> datetime:
     """The instant an `at(yyyy-mm-ddThh:mm:ss)` expression (UTC) names; raises InvalidScheduleError."""
-    match = _AT.match(expression)
+    match = _AT.fullmatch(expression)
     if match is None:
         raise InvalidScheduleError(f"not an at() expression: {expression!r}")
     try:
@@ -44,7 +45,7 @@ def parse_at_expression(expression: str) -> datetime:
 
 
 def validate(schedule: OneTimeSchedule) -> str:
-    if not _NAME.match(schedule.name):
+    if not _NAME.fullmatch(schedule.name):
         raise InvalidScheduleError(f"schedule name {schedule.name!r} is not 1-64 of [0-9a-zA-Z-_.]")
     if schedule.at.tzinfo is None:
         raise InvalidScheduleError("schedule time must be timezone-aware")

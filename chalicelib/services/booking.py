@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from chalicelib.domain.appointments import (
@@ -29,6 +30,7 @@ from chalicelib.domain.errors import (
     IdempotencyMismatchError,
     NotFoundError,
     OutsideAvailabilityError,
+    PaymentsNotConfiguredError,
     RuleViolationError,
     SlotUnavailableError,
     ValidationError,
@@ -36,15 +38,26 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.intake import intake_problems
 from chalicelib.domain.locks import lock_quanta, plan_move
+from chalicelib.domain.payments import RefundRequest
 from chalicelib.domain.rejections import outside_availability_details
 from chalicelib.domain.slots import StartRejection, check_start
 from chalicelib.domain.tenant import Tenant
 from chalicelib.domain.tokens import ActionToken, mint_token
 from chalicelib.domain.tokens import check_token as check_action_token
 from chalicelib.services.calendars import TenantView, TenantViews
-from chalicelib.store.appointments import AppointmentRepository, IdempotencyClaim, IdempotencyRaceError
+from chalicelib.services.checkout import CheckoutService, require_payments
+from chalicelib.services.refunds import POLICY, RefundChoice, Refunds
+from chalicelib.store.appointments import (
+    AppointmentRepository,
+    IdempotencyClaim,
+    IdempotencyRaceError,
+    TransactionPart,
+)
+from chalicelib.store.payments import PaymentRepository
 
-HOLD_MINUTES = 30  # Stripe Checkout sessions last at least 30 minutes; the hold lasts as long
+# Stripe Checkout sessions must live at least 30 minutes from Stripe's own clock; the hold
+# lasts exactly as long as its session, with a margin for the time the request takes.
+HOLD_MINUTES = 35
 MAX_ASSIGN_ATTEMPTS = 3
 
 
@@ -78,6 +91,16 @@ class Booked:
 
     appointment: Appointment
     token: str
+    checkout_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    appointment: Appointment
+    refund: RefundRequest | None
+
+
+POLICY_REFUND = RefundChoice(POLICY)
 
 
 def amount_due_now(service: Service, payment: str | None) -> int:
@@ -95,10 +118,21 @@ def amount_due_now(service: Service, payment: str | None) -> int:
 
 
 class BookingService:
-    def __init__(self, views: TenantViews, appointments: AppointmentRepository, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        views: TenantViews,
+        appointments: AppointmentRepository,
+        clock: Callable[[], datetime],
+        checkout: CheckoutService,
+        refunds: Refunds,
+        payments: PaymentRepository,
+    ) -> None:
         self._views = views
         self._appointments = appointments
         self._clock = clock
+        self._checkout = checkout
+        self._refunds = refunds
+        self._payments = payments
 
     # creating ---------------------------------------------------------------------------
     def book(self, tenant: Tenant, request: BookingRequest) -> Booked:
@@ -117,6 +151,8 @@ class BookingService:
         if problems:
             raise RuleViolationError("Some intake answers are missing or invalid.", {"fields": problems})
         due = 0 if request.skip_payment else amount_due_now(service, request.payment)
+        if due > 0:
+            require_payments(tenant)
         candidates = self._offering(view, service, request)
         ordered = self._fair_order(view, candidates, request.start)
         last_error: SlotUnavailableError | None = None
@@ -135,7 +171,7 @@ class BookingService:
                 if replay is None:
                     raise
                 return replay
-            return Booked(appointment, minted.plaintext)
+            return Booked(appointment, minted.plaintext, self._first_checkout(tenant, appointment))
         assert last_error is not None
         raise last_error
 
@@ -167,7 +203,22 @@ class BookingService:
         appointment = self._appointments.get(tenant.id, hit.appointment_id)
         minted = mint_token(appointment)
         self._appointments.add_token(tenant.id, minted.record)
-        return Booked(appointment, minted.plaintext)
+        return Booked(appointment, minted.plaintext, self._checkout_url(tenant, appointment))
+
+    def _first_checkout(self, tenant: Tenant, appointment: Appointment) -> str | None:
+        """The new hold's payment page. If Stripe refuses it for good (the account cannot take
+        charges), the hold is given up at once: nobody could pay it, and it would block the time."""
+        try:
+            return self._checkout_url(tenant, appointment)
+        except PaymentsNotConfiguredError:
+            self.expire_unpaid(tenant.id, appointment.id)
+            raise
+
+    def _checkout_url(self, tenant: Tenant, appointment: Appointment) -> str | None:
+        """The payment page of a live hold (the same session on every retry)."""
+        if not appointment.is_active(self._clock()) or appointment.status is not AppointmentStatus.PENDING:
+            return None
+        return self._checkout.for_booking(tenant, appointment)
 
     def _offering(self, view: TenantView, service: Service, request: BookingRequest) -> list[Provider]:
         providers = view.providers_for(service, request.provider_id)
@@ -253,14 +304,26 @@ class BookingService:
         return self._appointments.list_by_start(tenant_id, start, end)
 
     # changing ---------------------------------------------------------------------------
-    def cancel(self, tenant_id: str, appointment_id: str, reason: str | None, token: str | None = None) -> Appointment:
+    def cancel(
+        self,
+        tenant_id: str,
+        appointment_id: str,
+        reason: str | None,
+        token: str | None = None,
+        refund: RefundChoice = POLICY_REFUND,
+    ) -> Cancelled:
+        """Cancel, and in the same transaction write the refund request the choice implies.
+
+        Clients always get the policy's refund; an admin may choose full, none or an amount."""
         now = self._clock()
         before = self._appointments.get(tenant_id, appointment_id)
         if token is not None:
             self._check_token(before, token, Action.CANCEL)
         after = apply_transition(before, Action.CANCEL, now, reason)
-        self._release(before, after, now, hash_secret(token) if token is not None else None)
-        return after
+        request = self._refunds.plan(before, refund, reason or "cancelled")
+        also = partial(self._payments.add_refund_request, request=request) if request is not None else None
+        self._release(before, after, now, hash_secret(token) if token is not None else None, also)
+        return Cancelled(after, request)
 
     def expire_hold(self, tenant_id: str, appointment_id: str, version: int) -> Appointment | None:
         """The hold-expiry schedule's work: a still-pending hold of that version whose time is up
@@ -273,14 +336,67 @@ class BookingService:
         self._release(before, after, now, None)
         return after
 
-    def _release(self, before: Appointment, after: Appointment, now: datetime, spent_token: str | None) -> None:
+    def expire_unpaid(self, tenant_id: str, appointment_id: str) -> Appointment | None:
+        """Stripe says the checkout expired: a hold still pending gives its time back now."""
+        now = self._clock()
+        before = self._appointments.get(tenant_id, appointment_id)
+        if before.status is not AppointmentStatus.PENDING:
+            return None
+        after = replace(
+            before, status=AppointmentStatus.EXPIRED, hold_until=None, updated_at=now, version=before.version + 1
+        )
+        self._release(before, after, now, None)
+        return after
+
+    def confirm_paid(self, tenant_id: str, appointment_id: str) -> str:
+        """Payment arrived: the hold becomes a booking if its time is still its own.
+
+        A pending hold keeps its quanta (condition: still owned by it, even if the hold lapsed
+        and nobody took them); a hold that already expired re-claims them if free. Returns
+        'confirmed', 'already_confirmed', or 'slot_taken' / 'cancelled' when the money must go back.
+        """
+        now = self._clock()
+        before = self._appointments.get(tenant_id, appointment_id)
+        if before.status is AppointmentStatus.CONFIRMED:
+            return "already_confirmed"
+        if before.status not in (AppointmentStatus.PENDING, AppointmentStatus.EXPIRED):
+            return "cancelled"
+        if before.is_group and before.status is AppointmentStatus.EXPIRED:
+            return "slot_taken"  # its seat went back when the hold expired
+        after = replace(
+            before, status=AppointmentStatus.CONFIRMED, hold_until=None, updated_at=now, version=before.version + 1
+        )
+        start, end = before.occupied
+        quanta = lock_quanta(start, end)
+        if before.is_group:
+            plan = None  # the session owns the quanta; the seat is already counted
+        elif before.status is AppointmentStatus.PENDING:
+            plan = plan_move(quanta, quanta)
+        else:
+            plan = plan_move([], quanta)
+        try:
+            self._appointments.change(before, after, now, plan=plan)
+        except SlotUnavailableError:
+            if before.status is AppointmentStatus.PENDING:
+                self.expire_unpaid(tenant_id, appointment_id)
+            return "slot_taken"
+        return "confirmed"
+
+    def _release(
+        self,
+        before: Appointment,
+        after: Appointment,
+        now: datetime,
+        spent_token: str | None,
+        also: TransactionPart | None = None,
+    ) -> None:
         """Commit `after` and give back the time `before` held: its quanta, or its class seat."""
         start, end = before.occupied
         if before.is_group:
-            self._appointments.release_seat(before, after, lock_quanta(start, end), spend_token=spent_token)
+            self._appointments.release_seat(before, after, lock_quanta(start, end), spend_token=spent_token, also=also)
         else:
             plan = plan_move(lock_quanta(start, end), [])
-            self._appointments.change(before, after, now, plan=plan, spend_token=spent_token)
+            self._appointments.change(before, after, now, plan=plan, spend_token=spent_token, also=also)
 
     def reschedule(
         self,

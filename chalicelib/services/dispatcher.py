@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -20,6 +21,7 @@ from chalicelib.domain.appointments import Appointment, AppointmentStatus
 from chalicelib.domain.audit import AuditEntry, summarise
 from chalicelib.domain.clock import to_iso
 from chalicelib.domain.schedules import hold_expiry_schedule, reminder_schedules
+from chalicelib.gateways.queues import QueueGateway
 from chalicelib.gateways.scheduler import SchedulerGateway
 from chalicelib.observability import logger
 from chalicelib.services.mail_content import MailKind
@@ -30,6 +32,7 @@ from chalicelib.store.stream import AUDITED_TYPES, TableChange
 from chalicelib.store.tenants import TenantRepository
 
 SCHEDULED_EFFECT = "schedule"
+MOVED_AWAY = "Moved to another provider."
 
 
 class Transition(enum.Enum):
@@ -77,6 +80,7 @@ class Dispatcher:
         scheduler: SchedulerGateway,
         tenants: TenantRepository,
         clock: Callable[[], datetime],
+        refund_queue: QueueGateway,
     ) -> None:
         self._ledger = ledger
         self._audit = audit
@@ -84,6 +88,7 @@ class Dispatcher:
         self._scheduler = scheduler
         self._tenants = tenants
         self._clock = clock
+        self._refund_queue = refund_queue
 
     def handle_batch(self, changes: Iterable[tuple[str, Callable[[], TableChange]]]) -> list[str]:
         """Records in order; at the first failure stop and report it (the stream resumes there).
@@ -104,6 +109,19 @@ class Dispatcher:
         self._record_audit(change)
         if change.item_type == "Appointment":
             self._appointment_effects(change)
+        elif change.item_type == "RefundRequest" and change.event_name == "INSERT" and change.new:
+            self._enqueue_refund(change.tenant_id, change.new)
+
+    def _enqueue_refund(self, tenant_id: str, request: dict[str, Any]) -> None:
+        """The request was committed first; its SQS message follows from the stream, so none is lost."""
+        appointment_id, request_id = str(request["appointment_id"]), str(request["request_id"])
+        message = {"tenantId": tenant_id, "appointmentId": appointment_id, "requestId": request_id}
+
+        def send() -> dict[str, Any]:
+            self._refund_queue.send(message)
+            return {"queued": request_id}
+
+        self._ledger.once(tenant_id, appointment_id, 0, f"enqueue-refund:{request_id}", self._clock, send)
 
     # audit ------------------------------------------------------------------------------
     def _record_audit(self, change: TableChange) -> None:
@@ -126,6 +144,7 @@ class Dispatcher:
             self._schedule_hold_expiry(new)
         elif transition is Transition.RESCHEDULED:
             self._mail_everyone(new, MailKind.RESCHEDULE)
+            self._withdraw_from_former_provider(change.old_appointment, new)
             self._unschedule_earlier(new)
             self._schedule_reminders(new)
         elif transition is Transition.CANCELLED:
@@ -148,6 +167,20 @@ class Dispatcher:
         self, kind: MailKind, appointment: Appointment, recipient: Recipient, reason: str | None
     ) -> dict[str, Any]:
         return {"outcome": self._notifier.send(kind, appointment, recipient, reason)}
+
+    def _withdraw_from_former_provider(self, old: Appointment | None, new: Appointment) -> None:
+        """A move to another provider takes the event off the first one's calendar: they get a
+        cancellation of the old time, with the event's UID and the new SEQUENCE."""
+        if old is None or old.provider_id == new.provider_id:
+            return
+        withdrawn = replace(old, version=new.version)
+        for recipient in self._notifier.recipients(old):
+            if not recipient.is_client:
+                self._once(
+                    new,
+                    "mail:cancellation:former-provider",
+                    partial(self._send_mail, MailKind.CANCELLATION, withdrawn, recipient, MOVED_AWAY),
+                )
 
     def _schedule_reminders(self, appointment: Appointment) -> None:
         def create() -> dict[str, Any]:
@@ -203,6 +236,7 @@ def audit_entry(change: TableChange, now: datetime) -> AuditEntry | None:
             entity_id=str(change.new["entity_id"]),
             before=dict(change.new.get("summary") or {}),
             after=None,
+            sequence=change.sequence,
         )
     entity_type = AUDITED_TYPES.get(change.item_type or "")
     if entity_type is None or change.event_name == "REMOVE":
@@ -224,4 +258,5 @@ def audit_entry(change: TableChange, now: datetime) -> AuditEntry | None:
         entity_id=change.entity_id,
         before=before,
         after=after,
+        sequence=change.sequence,
     )

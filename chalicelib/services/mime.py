@@ -12,6 +12,13 @@ from email.utils import formataddr, make_msgid
 from chalicelib.services.mail_content import MailContent
 
 
+def _one_line(value: str) -> str:
+    """Names and subjects come from what people typed: a line break in a header would be an
+    injected header (and the email package refuses any of str.splitlines' breaks, which would
+    fail the stream record on every retry)."""
+    return " ".join(part.strip() for part in value.splitlines() if part.strip())
+
+
 def build_message(
     *,
     sender_name: str,
@@ -25,11 +32,11 @@ def build_message(
     message_id_domain: str = "scheduling.invalid",
 ) -> bytes:
     message = EmailMessage(policy=SMTP)
-    message["From"] = formataddr((sender_name, sender))
-    message["To"] = formataddr((recipient_name, recipient))
+    message["From"] = formataddr((_one_line(sender_name), sender))
+    message["To"] = formataddr((_one_line(recipient_name), recipient))
     if reply_to:
         message["Reply-To"] = reply_to
-    message["Subject"] = content.subject
+    message["Subject"] = _one_line(content.subject)
     message["Message-ID"] = make_msgid(domain=message_id_domain)
     message.set_content(content.text)
     message.add_alternative(content.html, subtype="html")

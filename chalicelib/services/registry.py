@@ -13,22 +13,31 @@ from typing import Any, TypeVar
 from chalicelib import config
 from chalicelib.domain.clock import utc_now
 from chalicelib.gateways.mail import MailGateway, SesMailGateway, outbox_dir
+from chalicelib.gateways.payments import PaymentGateway, StripeGateway
+from chalicelib.gateways.queues import QueueGateway, SqsQueue
 from chalicelib.gateways.scheduler import EventBridgeScheduler, SchedulerGateway, SchedulerTarget
+from chalicelib.gateways.secrets import secret
 from chalicelib.gateways.sms import SmsGateway, SnsSmsGateway
 from chalicelib.services.auth import Authenticator
 from chalicelib.services.availability import AvailabilityService
 from chalicelib.services.booking import BookingService
 from chalicelib.services.calendars import TenantViews
 from chalicelib.services.catalog import CatalogService
+from chalicelib.services.checkout import CheckoutService
 from chalicelib.services.dispatcher import Dispatcher
 from chalicelib.services.mail_events import MailEvents
 from chalicelib.services.notifications import Notifier
+from chalicelib.services.payments import Payments
+from chalicelib.services.payments_setup import PaymentsSetup
+from chalicelib.services.refunds import Refunds
 from chalicelib.services.scheduled_tasks import ScheduledTasks
+from chalicelib.services.stripe_events import StripeEvents
 from chalicelib.services.tenants import TenantService
 from chalicelib.store.appointments import AppointmentRepository
 from chalicelib.store.audit import AuditRepository
 from chalicelib.store.catalog import CatalogRepository
 from chalicelib.store.effects import EffectLedger
+from chalicelib.store.payments import PaymentRepository
 from chalicelib.store.suppressions import SuppressionRepository
 from chalicelib.store.tenants import TenantRepository
 
@@ -95,7 +104,31 @@ def availability_service() -> AvailabilityService:
 
 
 def booking_service() -> BookingService:
-    return _once("booking_service", lambda: BookingService(tenant_views(), appointment_repository(), clock))
+    return _once(
+        "booking_service",
+        lambda: BookingService(
+            tenant_views(), appointment_repository(), clock, checkout_service(), refunds(), payment_repository()
+        ),
+    )
+
+
+def payment_repository() -> PaymentRepository:
+    return _once("payment_repository", PaymentRepository)
+
+
+def payment_gateway() -> PaymentGateway:
+    def build() -> PaymentGateway:
+        return StripeGateway(secret("STRIPE_SECRET_KEY"), secret("STRIPE_WEBHOOK_SECRET"), config.stripe_api_base())
+
+    return _once("payment_gateway", build)
+
+
+def checkout_service() -> CheckoutService:
+    return _once("checkout_service", lambda: CheckoutService(payment_gateway(), payment_repository(), clock))
+
+
+def payments_setup() -> PaymentsSetup:
+    return _once("payments_setup", lambda: PaymentsSetup(tenant_repository(), payment_repository(), payment_gateway()))
 
 
 def effect_ledger() -> EffectLedger:
@@ -151,7 +184,13 @@ def dispatcher() -> Dispatcher:
     return _once(
         "dispatcher",
         lambda: Dispatcher(
-            effect_ledger(), audit_repository(), notifier(), scheduler_gateway(), tenant_repository(), clock
+            effect_ledger(),
+            audit_repository(),
+            notifier(),
+            scheduler_gateway(),
+            tenant_repository(),
+            clock,
+            refund_queue(),
         ),
     )
 
@@ -165,3 +204,39 @@ def scheduled_tasks() -> ScheduledTasks:
 
 def mail_events() -> MailEvents:
     return _once("mail_events", lambda: MailEvents(suppression_repository(), clock))
+
+
+def refunds() -> Refunds:
+    return _once(
+        "refunds",
+        lambda: Refunds(catalog_repository(), tenant_repository(), payment_repository(), payment_gateway, clock),
+    )
+
+
+def stripe_events() -> StripeEvents:
+    return _once(
+        "stripe_events",
+        lambda: StripeEvents(
+            payment_gateway, payment_repository(), tenant_repository(), booking_service(), refunds(), clock
+        ),
+    )
+
+
+def refund_queue() -> QueueGateway:
+    return _once("refund_queue", lambda: SqsQueue(config.refund_queue_name()))
+
+
+def payments() -> Payments:
+    return _once(
+        "payments",
+        lambda: Payments(
+            appointment_repository(),
+            catalog_repository(),
+            payment_repository(),
+            refunds(),
+            checkout_service(),
+            payment_gateway,
+            clock,
+            booking_service(),
+        ),
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from chalicelib.domain.appointments import AppointmentStatus
@@ -63,13 +64,28 @@ class ScheduledTasks:
         if appointment.start <= self._clock():
             return "past"
 
-        def send() -> dict[str, Any]:
-            outcomes = {
-                ("client" if r.is_client else "provider"): self._notifier.send(MailKind.REMINDER, appointment, r)
-                for r in self._notifier.recipients(appointment)
-            }
-            outcomes["sms"] = self._notifier.send_sms_reminder(appointment)
-            return outcomes
-
-        ran = self._ledger.once(tenant_id, appointment_id, version, f"reminder:{offset_minutes}", self._clock, send)
+        # One ledger entry per message: when SES throttles the second mail, the retry sends
+        # only what is still missing, never the first one again.
+        sends: list[tuple[str, Callable[[], str]]] = [
+            (
+                "client" if r.is_client else "provider",
+                partial(self._notifier.send, MailKind.REMINDER, appointment, r),
+            )
+            for r in self._notifier.recipients(appointment)
+        ]
+        sends.append(("sms", partial(self._notifier.send_sms_reminder, appointment)))
+        ran = False
+        for channel, send in sends:
+            ran |= self._ledger.once(
+                tenant_id,
+                appointment_id,
+                version,
+                f"reminder:{offset_minutes}:{channel}",
+                self._clock,
+                partial(_outcome, send),
+            )
         return "sent" if ran else "already_sent"
+
+
+def _outcome(send: Callable[[], str]) -> dict[str, Any]:
+    return {"outcome": send()}

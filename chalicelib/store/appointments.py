@@ -7,11 +7,13 @@ or not at all, whatever the timing of concurrent requests.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.appointments import (
     HOLDS_TIME,
@@ -25,6 +27,7 @@ from chalicelib.domain.clock import from_iso, to_iso
 from chalicelib.domain.credentials import hash_secret
 from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError, SlotUnavailableError
 from chalicelib.domain.locks import LockPlan
+from chalicelib.domain.payments import Money, with_money
 from chalicelib.domain.tokens import ActionToken
 from chalicelib.store import keys
 from chalicelib.store.models import (
@@ -33,6 +36,7 @@ from chalicelib.store.models import (
     ClientItem,
     IdempotencyItem,
     LockItem,
+    MoneyItem,
     SessionItem,
     TableItem,
     TokenItem,
@@ -192,13 +196,18 @@ class AppointmentRepository:
     """The only code that knows appointment, lock, seat, token and idempotency items."""
 
     def get(self, tenant_id: str, appointment_id: str) -> Appointment:
+        """Read consistently (state changes follow reads), with amounts from the ledger's totals."""
         ensure_bound()
+        pk = keys.appointment_pk(tenant_id, appointment_id)
         try:
-            return to_appointment(
-                AppointmentItem.get(keys.appointment_pk(tenant_id, appointment_id), keys.APPOINTMENT_SK)
-            )
+            appointment = to_appointment(AppointmentItem.get(pk, keys.APPOINTMENT_SK, consistent_read=True))
         except DoesNotExist as exc:
             raise NotFoundError("No such appointment.") from exc
+        try:
+            money = money_of(MoneyItem.get(pk, keys.MONEY_SK, consistent_read=True))
+        except DoesNotExist:
+            money = None
+        return with_money(appointment, money)
 
     def occupancy(self, tenant_id: str, start: datetime, end: datetime) -> list[Appointment]:
         """Appointments holding time (pending, confirmed, completed, no-show) that may meet [start, end)."""
@@ -216,7 +225,10 @@ class AppointmentRepository:
         query = AppointmentItem.gsi2.query(
             keys.appointments_gsi_pk(tenant_id), AppointmentItem.gsi2sk.between(low, high)
         )
-        return [to_appointment(item) for item in query if isinstance(item, AppointmentItem)]
+        found = [to_appointment(item) for item in query if isinstance(item, AppointmentItem)]
+        wanted = [(keys.appointment_pk(tenant_id, a.id), keys.MONEY_SK) for a in found]
+        moneys = {item.pk: money_of(item) for item in MoneyItem.batch_get(wanted)} if wanted else {}
+        return [with_money(a, moneys.get(keys.appointment_pk(tenant_id, a.id))) for a in found]
 
     def find_idempotent(self, tenant_id: str, key_hash: str) -> IdempotentHit | None:
         ensure_bound()
@@ -357,6 +369,7 @@ class AppointmentRepository:
         plan: LockPlan | None = None,
         spend_token: str | None = None,
         new_token: ActionToken | None = None,
+        also: TransactionPart | None = None,
     ) -> None:
         """Commit a state change or a move, conditional on the version read.
 
@@ -398,6 +411,8 @@ class AppointmentRepository:
                         tx.save(_lock(after, quantum, after.id), condition=_free_or_expired(now))
                         slot_positions.append(ops)
                         ops += 1
+                if also is not None:
+                    also(tx)  # e.g. a refund request that must commit with the cancellation
         except TransactWriteError as exc:
             lost = lost_race(exc)
             if lost is None:
@@ -444,7 +459,12 @@ class AppointmentRepository:
             raise ConcurrentUpdateError("The appointment changed meanwhile; read it again.") from exc
 
     def release_seat(
-        self, before: Appointment, after: Appointment, quanta: list[datetime], spend_token: str | None = None
+        self,
+        before: Appointment,
+        after: Appointment,
+        quanta: list[datetime],
+        spend_token: str | None = None,
+        also: TransactionPart | None = None,
     ) -> None:
         """Cancel one class seat: the seat goes back; the last seat also frees the session's locks."""
         ensure_bound()
@@ -477,6 +497,8 @@ class AppointmentRepository:
                         actions=[SessionItem.seats.add(-1)],
                         condition=SessionItem.seats > 1,
                     )
+                if also is not None:
+                    also(tx)
         except TransactWriteError as exc:
             if lost_race(exc) is None:
                 raise
@@ -489,6 +511,23 @@ class AppointmentRepository:
         except DoesNotExist:
             return False
         return True
+
+
+def money_of(item: MoneyItem) -> Money:
+    return Money(
+        currency=item.currency,
+        paid_cents=int(item.paid or 0),
+        refunded_cents=int(item.refunded or 0),
+        refundable_cents=int(item.refundable or 0),
+        checkout_session_id=item.checkout_session_id,
+        payment_intent_id=item.payment_intent_id,
+        customer_id=item.customer_id,
+        payment_method_id=item.payment_method_id,
+    )
+
+
+TransactionPart = Callable[[TransactWrite], None]
+"""More writes another repository adds to one of ours, so both commit or neither does."""
 
 
 class IdempotencyRaceError(Exception):

@@ -38,7 +38,7 @@ class AuditRepository:
     def record(self, entry: AuditEntry) -> None:
         """Idempotent: the entry id derives from the stream record, so a redelivery writes nothing new."""
         ensure_bound()
-        sort_key = f"{entry.at}#{entry.id}"
+        sort_key = f"{entry.at}#{_sortable(entry.sequence)}#{entry.id}"
         item = AuditItem(
             keys.audit_pk(entry.tenant_id),
             sort_key,
@@ -86,6 +86,14 @@ class AuditRepository:
             )
         entries = [_entry(item, tenant_id) for item in results if isinstance(item, AuditItem)]
         return entries, _encode_cursor(results.last_evaluated_key)
+
+
+SEQUENCE_DIGITS = 40  # DynamoDB stream sequence numbers are decimal strings of up to 40 digits
+
+
+def _sortable(sequence: str) -> str:
+    """Zero-padded so that sequence numbers of different lengths sort as numbers."""
+    return sequence.zfill(SEQUENCE_DIGITS) if sequence.isascii() and sequence.isdecimal() else "0" * SEQUENCE_DIGITS
 
 
 def _encode_cursor(last_key: dict[str, Any] | None) -> str | None:

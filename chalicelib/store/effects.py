@@ -1,9 +1,10 @@
 """The effect ledger: each side effect of an appointment version runs once per success.
 
 `claim` takes a lease with a conditional put; a redelivered stream record or a retried
-schedule finds the effect `done` (skip) or leased by a live attempt (skip for now). A
-crash after the effect but before `done` lets the lease lapse and the effect run again:
-at least once, never twice for a normal redelivery.
+schedule finds the effect `done` (skip) or leased by a live attempt: then it fails with
+EffectInProgressError so that its caller is retried, instead of counting an effect that may
+never have happened as done. A crash after the effect but before `done` lets the lease lapse
+and the effect run again: at least once, never twice for a normal redelivery.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, PutError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
 from chalicelib.store import keys
 from chalicelib.store.models import EffectItem
@@ -22,8 +23,13 @@ LEASE = timedelta(minutes=2)
 RETENTION = timedelta(days=60)
 
 
+class EffectInProgressError(Exception):
+    """Another attempt holds a live claim on this effect (it may have crashed): retry later."""
+
+
 class EffectLedger:
     def claim(self, tenant_id: str, appointment_id: str, version: int, effect: str, now: datetime) -> bool:
+        """True: ours to run. False: already done. EffectInProgressError: leased by a live attempt."""
         ensure_bound()
         item = EffectItem(
             keys.appointment_pk(tenant_id, appointment_id),
@@ -38,10 +44,20 @@ class EffectLedger:
         try:
             item.save(condition=condition)
         except PutError as exc:
-            if is_condition_failure(exc):
+            if not is_condition_failure(exc):
+                raise
+            if self._is_done(item.pk, item.sk):
                 return False
-            raise
+            raise EffectInProgressError(
+                f"{effect} of {appointment_id} v{version} is claimed by another attempt"
+            ) from exc
         return True
+
+    def _is_done(self, pk: str, sk: str) -> bool:
+        try:
+            return EffectItem.get(pk, sk, consistent_read=True).status == "done"
+        except DoesNotExist:
+            return False  # released meanwhile: in progress as far as this attempt knows
 
     def done(
         self,
@@ -82,9 +98,10 @@ class EffectLedger:
         clock: Callable[[], datetime],
         run: Callable[[], dict[str, Any] | None],
     ) -> bool:
-        """Run `run` unless this effect of this version is done or leased; False when skipped.
+        """Run `run` unless this effect of this version is done (False: skipped).
 
-        A failure gives the claim back and propagates, so the caller's retry runs it again."""
+        A failure gives the claim back and propagates, so the caller's retry runs it again; a
+        live claim of another attempt raises EffectInProgressError for the same reason."""
         if not self.claim(tenant_id, appointment_id, version, effect, clock()):
             return False
         try:

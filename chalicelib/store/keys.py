@@ -1,9 +1,9 @@
 """Every key of the single table, and the access pattern each one serves.
 
 Partition keys start with the tenant (`T#<tenantId>`), so no query can cross tenants by
-construction. The one exception is the platform's slug registry (`SLUG#<slug>`), which
-exists to make slugs unique across tenants and to resolve a hosted page's slug to its
-tenant; it holds nothing but the tenant id.
+construction. The exceptions are the platform's registries: `SLUG#<slug>` (slugs unique across tenants;
+a hosted page's slug -> its tenant) and `STRIPEACCT#<account>` (a connected account's
+webhooks -> its tenant). They hold nothing but the tenant id.
 
 | item          | pk          | sk                           | access pattern                                  |
 |---------------|-------------|------------------------------|-------------------------------------------------|
@@ -27,10 +27,16 @@ tenant; it holds nothing but the tenant id.
 | idempotency   | T#<t>#IDEM#<sha256(key)> | IDEM            | a retried create returns the first appointment  |
 | client        | T#<t>#CLI#<sha256(email)> | CLIENT         | the tenant's client record                      |
 | effect        | T#<t>#APPT#<id> | FX#<version>#<effect>    | a side effect claimed/done once per version     |
-| audit entry   | T#<t>#AUDIT | <at>#<entryId>               | the tenant's audit trail by time (paged)        |
-|   gsi1        | T#<t>#AUDIT#<entityId> | <at>#<entryId>    | one entity's audit trail                        |
+| audit entry   | T#<t>#AUDIT | <at>#<streamSeq>#<entryId>   | the tenant's audit trail by time (paged)        |
+|   gsi1        | T#<t>#AUDIT#<entityId> | (same as sk)      | one entity's audit trail                        |
 | tombstone     | T#<t>#TOMB  | <at>#<entityId>              | who deleted what (TTL 1 day; feeds the audit)   |
 | suppression   | T#<t>#SUPP#<sha256(email)> | SUPPRESSED    | bounced/complained address: no more mail        |
+| money         | T#<t>#APPT#<id> | MONEY                    | paid / refunded / refundable running totals     |
+| ledger entry  | T#<t>#APPT#<id> | LEDGER#<at>#<entryId>    | an appointment's payments (GET .../payments)    |
+|   gsi2        | T#<t>#LEDGER | <at>#<entryId>              | every ledger entry by time (revenue reports)    |
+| refund request| T#<t>#APPT#<id> | REFUND#<requestId>       | written before the SQS message; worker's state  |
+| stripe event  | T#<t>#STRIPE_EVT#<eventId> | EVENT         | each webhook event applied once                 |
+| stripe account| STRIPEACCT#<accountId> | ACCOUNT           | platform registry: connected account -> tenant  |
 
 The tenant partition `T#<t>` holds only the profile and the keys: authentication reads
 it whole with one query on every request, so nothing else may be put there.
@@ -167,3 +173,30 @@ def tenant_of(pk: str) -> str | None:
     if not pk.startswith("T#"):
         return None
     return pk[2:].split("#", 1)[0]
+
+
+MONEY_SK = "MONEY"
+LEDGER_PREFIX = "LEDGER#"
+REFUND_PREFIX = "REFUND#"
+EVENT_SK = "EVENT"
+ACCOUNT_SK = "ACCOUNT"
+
+
+def ledger_sk(at_iso: str, entry_id: str) -> str:
+    return f"{LEDGER_PREFIX}{at_iso}#{entry_id}"
+
+
+def ledger_gsi_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#LEDGER"
+
+
+def refund_sk(request_id: str) -> str:
+    return f"{REFUND_PREFIX}{request_id}"
+
+
+def stripe_event_pk(tenant_id: str, event_id: str) -> str:
+    return f"T#{tenant_id}#STRIPE_EVT#{event_id}"
+
+
+def stripe_account_pk(account_id: str) -> str:
+    return f"STRIPEACCT#{account_id}"

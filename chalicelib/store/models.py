@@ -15,6 +15,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
     VersionAttribute,
 )
@@ -89,6 +90,7 @@ class ServiceItem(TableItem, discriminator="Service"):
     deposit_cents = NumberAttribute(null=True)
     deposit_percent = NumberAttribute(null=True)
     capacity = NumberAttribute(default=1)
+    no_show_fee_cents = NumberAttribute(null=True)
     active = BooleanAttribute(default=True)
     intake_fields: JSONAttribute = JSONAttribute(default=list)
     cancellation_policy: JSONAttribute = JSONAttribute(null=True)
@@ -248,3 +250,63 @@ class AuditItem(TableItem, discriminator="Audit"):
 class SuppressionItem(TableItem, discriminator="Suppression"):
     reason = UnicodeAttribute()
     suppressed_at = UTCDateTimeAttribute()
+
+
+class MoneyItem(TableItem, discriminator="Money"):
+    """Running totals of one appointment's ledger, updated in the same transaction as each entry.
+
+    `refundable` is paid - refunded - refunds in flight: a refund request reserves its amount
+    with the condition `refundable >= amount`, so no two requests can refund the same money.
+    """
+
+    currency = UnicodeAttribute()
+    paid = NumberAttribute(default=0)
+    refunded = NumberAttribute(default=0)
+    refundable = NumberAttribute(default=0)
+    checkout_session_id = UnicodeAttribute(null=True)
+    payment_intent_id = UnicodeAttribute(null=True)
+    customer_id = UnicodeAttribute(null=True)
+    payment_method_id = UnicodeAttribute(null=True)
+    # Payment intents already counted in `paid`: a charge is recorded once whenever it arrives.
+    charged_intents = UnicodeSetAttribute(null=True)
+
+
+class LedgerItem(TableItem, discriminator="LedgerEntry"):
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi2 = Gsi2()
+    entry_id = UnicodeAttribute()
+    appointment_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    amount_cents = NumberAttribute()
+    currency = UnicodeAttribute()
+    at = UnicodeAttribute()
+    stripe_id = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(default="")
+
+
+class RefundRequestItem(TableItem, discriminator="RefundRequest"):
+    request_id = UnicodeAttribute()
+    appointment_id = UnicodeAttribute()
+    amount_cents = NumberAttribute()
+    currency = UnicodeAttribute()
+    status = UnicodeAttribute()  # requested | succeeded | failed
+    reason = UnicodeAttribute(default="")
+    payment_intent_id = UnicodeAttribute()
+    stripe_refund_id = UnicodeAttribute(null=True)
+    failure = UnicodeAttribute(null=True)
+    requested_at = UnicodeAttribute()
+
+
+class StripeEventItem(TableItem, discriminator="StripeEvent"):
+    """A webhook event seen once: claimed with a lease, then done (like the effect ledger)."""
+
+    status = UnicodeAttribute()
+    lease_until = NumberAttribute(default=0)
+    event_type = UnicodeAttribute()
+
+
+class StripeAccountItem(TableItem, discriminator="StripeAccount"):
+    """Platform registry: connected account -> tenant (account-level webhooks carry no metadata)."""
+
+    tenant_id = UnicodeAttribute()

@@ -25,8 +25,10 @@ AUDITED_TYPES = {
     "WeeklyRules": "weekly_rules",
     "DateOverride": "date_override",
     "Appointment": "appointment",
+    "RefundRequest": "refund_request",
 }
-_ENTITY_ID_FIELDS = ("appointment_id", "service_id", "provider_id", "override_id", "key_id", "tenant_id")
+# Most specific first: an override also names its provider, a key its tenant.
+_ENTITY_ID_FIELDS = ("request_id", "appointment_id", "service_id", "override_id", "provider_id", "key_id", "tenant_id")
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ def _to_item(tenant: Tenant) -> TenantItem:
             "defaultCancellationPolicy": policy_to_data(tenant.default_cancellation_policy),
             "taxRateBps": tenant.tax_rate_bps,
             "smsEnabled": tenant.sms_enabled,
+            "stripeAccountId": tenant.stripe_account_id,
         },
         created_at=tenant.created_at,
         updated_at=tenant.updated_at,
@@ -62,6 +63,7 @@ def _from_item(item: TenantItem) -> Tenant:
         default_cancellation_policy=policy_from_data(settings.get("defaultCancellationPolicy")),
         tax_rate_bps=int(settings.get("taxRateBps", 0)),
         sms_enabled=bool(settings.get("smsEnabled", False)),
+        stripe_account_id=settings.get("stripeAccountId"),
         version=int(item.version or 0),
     )
 

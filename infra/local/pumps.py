@@ -171,3 +171,52 @@ class SchedulePump:
             scheduler.delete_schedule(Name=name, GroupName=self.group)
             fired += 1
         return fired
+
+
+@dataclass
+class QueuePump:
+    """Polls an SQS queue like Lambda's event source mapping with ReportBatchItemFailures:
+    successes are deleted, failures become visible again after a growing delay, and the
+    queue's redrive policy moves a message that keeps failing to its dead-letter queue."""
+
+    queue_url: str
+    handler: Callable[[dict[str, Any]], dict[str, Any]]
+    batch_size: int = 10
+    # Seconds a failed message stays invisible, by how often it was received (tests pass 0).
+    retry_delay_seconds: Callable[[int], int] = lambda attempts: min(2**attempts, 60)
+
+    def run_once(self) -> int:
+        sqs = client("sqs")
+        answer = sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, WaitTimeSeconds=0, AttributeNames=["All"]
+        )
+        messages = answer.get("Messages", [])
+        if not messages:
+            return 0
+        arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        records = [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+        failed = {f["itemIdentifier"] for f in self.handler({"Records": records}).get("batchItemFailures", [])}
+        for message in messages:
+            if message["MessageId"] in failed:
+                attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+                sqs.change_message_visibility(
+                    QueueUrl=self.queue_url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=self.retry_delay_seconds(attempts),
+                )
+            else:
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return len(messages) - len(failed)

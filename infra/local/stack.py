@@ -44,6 +44,21 @@ def main() -> int:
         physical = {}
         print("LOCAL_AWS=0: using the AWS account of the current credentials", flush=True)
 
+    stripe = None
+    if use_emulator and not os.environ.get("STRIPE_SECRET_KEY"):
+        from infra.local.fake_stripe import FakeStripe
+
+        stripe = FakeStripe(port=int(os.environ.get("STRIPE_PORT", "0")), webhook_url=f"{api_url}/v1/webhooks/stripe")
+        stripe.start()
+        os.environ.update(
+            {
+                "STRIPE_SECRET_KEY": stripe.api_key,
+                "STRIPE_WEBHOOK_SECRET": stripe.webhook_secret,
+                "STRIPE_API_BASE": stripe.url,
+            }
+        )
+        print(f"fake Stripe on {stripe.url} (checkout pages pay with one click)", flush=True)
+
     from chalice.cli.factory import CLIFactory
     from chalice.local import create_local_server
 
@@ -51,24 +66,33 @@ def main() -> int:
     os.environ["LOCAL_MODE"] = "1" if use_emulator else "0"  # read when the app loads (GET /_local/mail)
     os.environ["LOCAL_OUTBOX_DIR"] = str(outbox)
     config = CLIFactory(str(PROJECT_DIR), environ=os.environ).create_config_obj(chalice_stage_name="dev")
+    app = config.chalice_app  # loading the app applies the stage's variables; ours must come after
     # Local values win over the stage's deployed ones (the factory applied those while loading the app).
     os.environ["PLATFORM_API_KEY"] = platform_key
     os.environ["PUBLIC_BASE_URL"] = api_url
     if "AppTable" in physical:
         os.environ["TABLE_NAME"] = physical["AppTable"]
 
-    from infra.local.pumps import Pump, PumpRunner, SchedulePump, StreamPump
+    from infra.local.pumps import Pump, PumpRunner, QueuePump, SchedulePump, StreamPump
     from infra.local.seed import seed_demo_tenant, unique_demo_slug
 
     demo = seed_demo_tenant("demo" if use_emulator else unique_demo_slug())
-    server = create_local_server(config.chalice_app, config, "127.0.0.1", port)
+    if stripe is not None:
+        from chalicelib.services import registry
+
+        account = registry.payment_gateway().create_account("owner@demo.test", idempotency_key="demo-account")
+        stripe.complete_onboarding(account)
+        registry.payments_setup().connect(registry.tenant_repository().get(demo.tenant["id"]), account)
+    server = create_local_server(app, config, "127.0.0.1", port)
     pumps = PumpRunner()
     if use_emulator:
         from chalicelib.api.events import dispatch_records, run_scheduled_task
+        from chalicelib.api.queues import process_refund_batch
         from chalicelib.domain.clock import utc_now
 
         dead_letters = physical.get("EventsDeadLetterQueue")
         pumps.register(Pump("stream", StreamPump(physical["AppTable"], dispatch_records, dead_letters).run_once))
+        pumps.register(Pump("refunds", QueuePump(physical["RefundQueue"], process_refund_batch).run_once))
         pumps.register(
             Pump(
                 "schedules", SchedulePump(physical["ScheduleGroup"], run_scheduled_task, utc_now, dead_letters).run_once
@@ -108,6 +132,8 @@ def main() -> int:
     finally:
         pumps.stop()
         server.server.server_close()
+        if stripe is not None:
+            stripe.stop()
         if emulator is not None:
             emulator.stop()
         print("stopped", flush=True)

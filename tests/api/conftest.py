@@ -18,6 +18,7 @@ class Api:
     """Thin JSON wrapper over Chalice's test client."""
 
     client: Client
+    stripe: Any = None  # the session's FakeStripe
 
     def call(
         self,
@@ -39,7 +40,21 @@ class Api:
         text = response.body.decode() if response.body else ""
         return response.status_code, (json.loads(text) if text else None)
 
-    def open_tenant(self, slug: str = "acme", timezone: str = "America/New_York") -> dict[str, Any]:
+    def connect_payments(self, secret_key: str, email: str) -> str:
+        """Give the tenant an onboarded Stripe connected account on the fake; returns its id."""
+        from chalicelib.services import registry
+
+        account = registry.payment_gateway().create_account(email, idempotency_key=f"test-account-{email}")
+        assert self.stripe is not None
+        self.stripe.complete_onboarding(account)
+        status, body = self.call("PUT", "/v1/admin/payments/stripe", {"accountId": account}, key=secret_key)
+        assert status == 200, body
+        return account
+
+    def open_tenant(
+        self, slug: str = "acme", timezone: str = "America/New_York", payments: bool = True
+    ) -> dict[str, Any]:
+        """A new tenant; with `payments`, also an onboarded Stripe account (most businesses take money)."""
         status, body = self.call(
             "POST",
             "/v1/platform/tenants",
@@ -53,6 +68,8 @@ class Api:
             key=PLATFORM_KEY,
         )
         assert status == 201, body
+        if payments and self.stripe is not None:
+            body["stripeAccountId"] = self.connect_payments(body["secretKey"], f"owner@{slug}.test")
         return dict(body)
 
     def create_service(self, key: str, **fields: Any) -> dict[str, Any]:
@@ -69,11 +86,11 @@ class Api:
 
 
 @pytest.fixture
-def api(aws: str) -> Iterator[Api]:
+def api(aws: str, stripe_fake: Any) -> Iterator[Api]:
     from app import app
 
     with Client(app, stage_name="dev", project_dir=str(PROJECT_DIR)) as client:
-        yield Api(client)
+        yield Api(client, stripe_fake)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         process.kill()
         pytest.fail("local stack never printed ready:\n" + "".join(lines[-40:]))
     demo = json.loads((Path(local_dir) / "demo.json").read_text())
-    yield {"process": process, "demo": demo, "port": port}
+    yield {"process": process, "demo": demo, "port": port, "local_dir": Path(local_dir)}
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
         try:
@@ -89,6 +90,56 @@ def test_admin_key_reads_the_demo_tenant_and_no_key_is_401(stack: dict) -> None:
     refused = requests.get(f"{demo['apiUrl']}/v1/admin/tenant", timeout=10)
     assert ok.status_code == 200 and ok.json()["slug"] == "demo"
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
+
+
+def _first_open_slot(demo: dict) -> str:
+    """The earliest bookable start in the coming two weeks (the stack runs on the real clock)."""
+    first = date.today() + timedelta(days=1)
+    response = requests.get(
+        f"{demo['apiUrl']}/v1/public/services/{demo['serviceId']}/availability",
+        params={"start": str(first), "end": str(first + timedelta(days=14)), "timezone": "America/New_York"},
+        headers={"X-Tenant-Key": demo["publishableKey"]},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    slots = response.json()["slots"]
+    assert slots
+    return str(slots[0]["start"])
+
+
+def test_a_booking_over_http_produces_a_confirmation_mail_within_seconds(stack: dict) -> None:
+    # GIVEN the demo tenant, reached over HTTP like a browser would
+    demo = stack["demo"]
+    email = f"e2e-{int(time.time())}@example.test"
+
+    # WHEN a client books its first open slot
+    booking = requests.post(
+        f"{demo['apiUrl']}/v1/public/appointments",
+        json={
+            "serviceId": demo["serviceId"],
+            "start": _first_open_slot(demo),
+            "client": {"name": "Erin", "email": email, "timezone": "America/New_York"},
+            "intake": {},
+        },
+        headers={"X-Tenant-Key": demo["publishableKey"]},
+        timeout=10,
+    )
+    assert booking.status_code == 201, booking.text
+
+    # THEN within 10 seconds the stream pump has mailed her the confirmation, with its invitation
+    deadline = time.monotonic() + 10
+    mine: list[dict] = []
+    while time.monotonic() < deadline and not mine:
+        listed = requests.get(f"{demo['apiUrl']}/_local/mail", timeout=10)
+        assert listed.status_code == 200, listed.text
+        mine = [m for m in listed.json()["items"] if email in m["to"] and m["subject"].startswith("Confirmed:")]
+        if not mine:
+            time.sleep(0.2)
+    assert len(mine) == 1, "no confirmation mail within 10 s"
+    assert mine[0]["attachments"] == ["invite.ics"]
+    eml = stack["local_dir"] / "outbox" / mine[0]["file"]
+    assert eml.is_file()
+    assert f"To: Erin <{email}>" in eml.read_text()
 
 
 def test_sigint_stops_the_stack_cleanly(stack: dict) -> None:

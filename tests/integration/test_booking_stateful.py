@@ -45,11 +45,11 @@ EVERYTHING = (from_iso(GRID[0]) - timedelta(days=2), from_iso(GRID[0]) + timedel
 
 
 @pytest.fixture
-def api(aws: str) -> Iterator[Api]:
+def api(aws: str, stripe_fake: Any) -> Iterator[Api]:
     from app import app
 
     with Client(app, stage_name="dev", project_dir=str(PROJECT_DIR)) as client:
-        yield Api(client)
+        yield Api(client, stripe_fake)
 
 
 @dataclass(frozen=True)

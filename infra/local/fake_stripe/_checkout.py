@@ -8,7 +8,6 @@ from ._params import (
     ANY,
     LEAF,
     META,
-    ApiError,
     Json,
     check,
     choice,
@@ -157,12 +156,14 @@ def complete_session(core: Core, session_id: str, card: str = "pm_card_visa", em
     if session["status"] != "open":
         raise invalid(f"This Checkout Session is {session['status']}: it can no longer be paid.")
     account = core.owner[session_id]
+    terms = core.private[session_id]["terms"]
     decline = decline_for(core, card)
     if decline is not None:
-        raise ApiError(
-            402, "card_error", decline.message, code=decline.code, extra={"decline_code": decline.decline_code}
-        )
-    terms = core.private[session_id]["terms"]
+        # Stripe records the failed attempt (`charge.failed`, `payment_intent.payment_failed`, with the
+        # session's payment_intent_data) and raises the 402; the session stays open for another card.
+        method = new_payment_method(core, account, card, None)
+        currency_, amount = session["currency"], session["amount_total"]
+        confirm_payment(core, account, amount, currency_, session["customer"], method, terms, decline)
     email = email or session["customer_email"] or "customer@example.com"
     customer = session["customer"]
     if customer is None and session["customer_creation"] == "always":

@@ -58,6 +58,10 @@ class FakeStripe:
 
     # --- lifecycle -----------------------------------------------------------------------------
 
+    def set_clock(self, clock: Callable[[], float]) -> None:
+        """Follow another clock (tests freeze the product's clock; Stripe's must agree)."""
+        self._core.clock = clock
+
     def start(self) -> FakeStripe:
         self._server = Server((self._host, self._port), self)
         self._stopping.clear()
