@@ -19,7 +19,7 @@ from chalicelib.store import keys
 from chalicelib.store.models import EffectItem
 from chalicelib.store.table import ensure_bound, is_condition_failure
 
-LEASE = timedelta(minutes=2)
+LEASE = timedelta(seconds=45)  # longer than a Lambda run (30 s): an older claim belongs to a dead attempt
 RETENTION = timedelta(days=60)
 
 

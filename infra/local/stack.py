@@ -91,6 +91,12 @@ def main() -> int:
         from chalicelib.domain.clock import utc_now
 
         dead_letters = physical.get("EventsDeadLetterQueue")
+        if dead_letters:  # the schedules' DeadLetterConfig, as the merge template sets it in AWS
+            from chalicelib.gateways.aws import client
+
+            os.environ["SCHEDULER_DLQ_ARN"] = client("sqs").get_queue_attributes(
+                QueueUrl=dead_letters, AttributeNames=["QueueArn"]
+            )["Attributes"]["QueueArn"]
         pumps.register(Pump("stream", StreamPump(physical["AppTable"], dispatch_records, dead_letters).run_once))
         pumps.register(Pump("refunds", QueuePump(physical["RefundQueue"], process_refund_batch).run_once))
         pumps.register(

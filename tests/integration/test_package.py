@@ -62,3 +62,26 @@ def test_every_stage_points_at_the_table_the_template_names_for_it() -> None:
     config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
     for stage, settings in config["stages"].items():
         assert settings["environment_variables"]["TABLE_NAME"] == f"scheduling-{stage}"
+
+
+def test_the_stream_and_queue_handlers_report_partial_failures_and_keep_what_fails(packaged: Path) -> None:
+    resources = json.loads(packaged.read_text())["Resources"]
+    stream = resources["DispatchTableChanges"]["Properties"]["Events"]["DispatchTableChangesDynamodbEventSource"]
+    queue = resources["RefundWorker"]["Properties"]["Events"]["RefundWorkerSqsEventSource"]
+
+    assert stream["Properties"]["Stream"] == {"Fn::GetAtt": ["AppTable", "StreamArn"]}
+    assert stream["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert stream["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]
+    }
+    assert queue["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    refunds = resources["RefundQueue"]["Properties"]
+    assert refunds["RedrivePolicy"]["maxReceiveCount"] == 5
+
+
+def test_the_stripe_webhook_has_a_function_url(packaged: Path) -> None:
+    resources = json.loads(packaged.read_text())["Resources"]
+
+    assert resources["StripeWebhookUrl"]["Properties"]["TargetFunctionArn"] == {"Fn::GetAtt": ["StripeWebhook", "Arn"]}
+    assert resources["StripeWebhook"]["Properties"]["Handler"] == "chalicelib.api.webhooks.stripe_webhook_function_url"
+    assert resources["ScheduledTask"]["Properties"]["FunctionName"] == {"Fn::Sub": "scheduling-${Stage}-scheduled_task"}
