@@ -74,17 +74,6 @@ class PaymentRepository:
         except DoesNotExist:
             return Money(currency=currency)
 
-    def moneys(self, tenant_id: str, appointment_ids: list[str]) -> dict[str, Money]:
-        """Totals of many appointments with batched reads (list views)."""
-        ensure_bound()
-        if not appointment_ids:
-            return {}
-        wanted = [(keys.appointment_pk(tenant_id, a), keys.MONEY_SK) for a in dict.fromkeys(appointment_ids)]
-        found: dict[str, Money] = {}
-        for item in MoneyItem.batch_get(wanted):
-            found[item.pk.rsplit("#", 1)[-1]] = money_of(item)
-        return found
-
     def set_checkout(self, tenant_id: str, appointment_id: str, currency: str, session_id: str) -> None:
         ensure_bound()
         MoneyItem(keys.appointment_pk(tenant_id, appointment_id), keys.MONEY_SK).update(
