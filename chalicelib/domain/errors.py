@@ -104,3 +104,9 @@ class PaymentsNotConfiguredError(RuleViolationError):
     """Money is due but the business has not connected a Stripe account that can take charges."""
 
     code = "payments_not_configured"
+
+
+class RefundTooLargeError(RuleViolationError):
+    """More than what was paid minus what was refunded (and refunds in flight)."""
+
+    code = "refund_exceeds_paid"

@@ -13,13 +13,13 @@ from datetime import datetime
 
 from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.catalog import CancellationPolicy
-from chalicelib.domain.errors import NotFoundError, RuleViolationError, UpstreamUnavailableError
+from chalicelib.domain.errors import NotFoundError, RefundTooLargeError, RuleViolationError, UpstreamUnavailableError
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.payments import RefundRequest, RefundStatus, policy_refund, refund_percent
 from chalicelib.gateways.payments import PaymentError, PaymentGateway, PaymentUnavailableError
 from chalicelib.observability import logger
 from chalicelib.store.catalog import CatalogRepository
-from chalicelib.store.payments import PaymentRepository, RefundTooLargeError
+from chalicelib.store.payments import PaymentRepository
 from chalicelib.store.tenants import TenantRepository
 
 POLICY, FULL, NONE, AMOUNT = "policy", "full", "none", "amount"

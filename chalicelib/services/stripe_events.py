@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.errors import NotFoundError, ValidationError
-from chalicelib.domain.payments import LedgerEntry, LedgerKind
+from chalicelib.domain.payments import LedgerEntry, LedgerKind, RefundStatus
 from chalicelib.gateways.payments import PaymentGateway, WebhookSignatureError
 from chalicelib.observability import logger
 from chalicelib.services.booking import BookingService
@@ -97,7 +97,32 @@ class StripeEvents:
                 ),
             )
             return "failure_recorded"
+        if event_type == "charge.refunded" and appointment_id:
+            refunds = (obj.get("refunds") or {}).get("data") or []
+            outcomes = [self._settle_refund(tenant_id, appointment_id, refund) for refund in refunds]
+            return ",".join(outcomes) or "ignored"
+        if event_type.startswith("refund.") and appointment_id:
+            return self._settle_refund(tenant_id, appointment_id, obj)
         return "ignored"
+
+    def _settle_refund(self, tenant_id: str, appointment_id: str, refund: dict[str, Any]) -> str:
+        """A refund Stripe reports on: settles our request if the worker has not (e.g. it crashed
+        after Stripe accepted). A refund that fails after having succeeded is only logged."""
+        request_id = str((refund.get("metadata") or {}).get("requestId") or "")
+        request = self._payments.refund_request(tenant_id, appointment_id, request_id) if request_id else None
+        if request is None:
+            return "unknown_refund"
+        status = str(refund.get("status", ""))
+        if request.status is RefundStatus.REQUESTED and status in ("succeeded", "pending"):
+            self._payments.complete_refund(request, str(refund.get("id")), self._clock())
+            return "refund_settled"
+        if request.status is RefundStatus.REQUESTED and status in ("failed", "canceled"):
+            self._payments.fail_refund(request, f"stripe refund {status}", self._clock())
+            return "refund_failed"
+        if request.status is RefundStatus.SUCCEEDED and status in ("failed", "canceled"):
+            logger.error("a refund failed after it succeeded", extra={"requestId": request_id})
+            return "refund_reversed_unhandled"
+        return "refund_unchanged"
 
     def _paid(self, tenant_id: str, account: str, appointment_id: str, session: dict[str, Any], purpose: str) -> str:
         if session.get("payment_status") != "paid":

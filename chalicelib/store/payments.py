@@ -14,7 +14,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWri
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.clock import from_iso, to_iso
-from chalicelib.domain.errors import ConflictError, RuleViolationError
+from chalicelib.domain.errors import ConflictError, RefundTooLargeError
 from chalicelib.domain.payments import LedgerEntry, LedgerKind, Money, RefundRequest, RefundStatus
 from chalicelib.store import keys
 from chalicelib.store.appointments import money_of
@@ -23,10 +23,6 @@ from chalicelib.store.table import ensure_bound, failed_positions, is_condition_
 
 EVENT_LEASE = timedelta(minutes=2)
 EVENT_RETENTION = timedelta(days=35)
-
-
-class RefundTooLargeError(RuleViolationError):
-    code = "refund_exceeds_paid"
 
 
 def _ledger_item(tenant_id: str, entry: LedgerEntry) -> LedgerItem:
