@@ -217,7 +217,14 @@ def stripe_events() -> StripeEvents:
     return _once(
         "stripe_events",
         lambda: StripeEvents(
-            payment_gateway, payment_repository(), tenant_repository(), booking_service(), refunds(), clock
+            payment_gateway,
+            payment_repository(),
+            tenant_repository(),
+            booking_service(),
+            refunds(),
+            clock,
+            notifier(),
+            effect_ledger(),
         ),
     )
 

@@ -11,13 +11,17 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.errors import NotFoundError, ValidationError
 from chalicelib.domain.payments import LedgerEntry, LedgerKind, RefundStatus
 from chalicelib.gateways.payments import PaymentGateway, WebhookSignatureError
 from chalicelib.observability import logger
 from chalicelib.services.booking import BookingService
+from chalicelib.services.mail_content import MailKind
+from chalicelib.services.notifications import Notifier
 from chalicelib.services.payments import OFF_SESSION
 from chalicelib.services.refunds import FULL, RefundChoice, Refunds
+from chalicelib.store.effects import EffectLedger
 from chalicelib.store.payments import PaymentRepository
 from chalicelib.store.tenants import TenantRepository
 
@@ -31,7 +35,11 @@ class StripeEvents:
         booking: BookingService,
         refunds: Refunds,
         clock: Callable[[], datetime],
+        notifier: Notifier,
+        ledger: EffectLedger,
     ) -> None:
+        self._notifier = notifier
+        self._ledger = ledger
         self._gateway = gateway
         self._payments = payments
         self._tenants = tenants
@@ -105,6 +113,16 @@ class StripeEvents:
             return self._settle_refund(tenant_id, appointment_id, obj)
         return "ignored"
 
+    def _tell_client_it_was_too_late(self, appointment: Appointment) -> None:
+        """Once per appointment: the payment came after the time was gone, and it is being refunded."""
+        client = next(r for r in self._notifier.recipients(appointment) if r.is_client)
+        reason = "Your payment arrived after this time was no longer available. It is refunded in full."
+
+        def send() -> dict[str, Any]:
+            return {"outcome": self._notifier.send(MailKind.CANCELLATION, appointment, client, reason)}
+
+        self._ledger.once(appointment.tenant_id, appointment.id, 0, "mail:late-payment:client", self._clock, send)
+
     def _settle_refund(self, tenant_id: str, appointment_id: str, refund: dict[str, Any]) -> str:
         """A refund Stripe reports on: settles our request if the worker has not (e.g. it crashed
         after Stripe accepted). A refund that fails after having succeeded is only logged."""
@@ -153,5 +171,6 @@ class StripeEvents:
             request = self._refunds.plan(appointment, RefundChoice(FULL), f"payment arrived too late ({outcome})")
             if request is not None:
                 self._payments.request_refund(request)
+            self._tell_client_it_was_too_late(appointment)
             return f"{outcome}_refunded"
         return outcome

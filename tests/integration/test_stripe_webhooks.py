@@ -214,6 +214,32 @@ def test_completed_after_expired_when_the_time_was_taken_refunds_everything(
     assert theirs["status"] == "confirmed"
 
 
+def test_a_client_whose_payment_came_too_late_is_told_once(
+    shop: Shop, facial: dict, held: dict, hooks: Webhooks
+) -> None:
+    # GIVEN a late payment for time someone else booked after the hold expired
+    completed = pay(shop, held)
+    hooks.deliver(expired_event(completed))
+    shop.api.call(
+        "POST",
+        "/v1/admin/appointments",
+        {**shop.booking(facial, TEN), "client": client("Bo"), "skipPayment": True},
+        key=shop.key,
+    )
+    mail = registry.mail_gateway()
+    assert isinstance(mail, InMemoryMailGateway)
+    before = len(mail.sent)
+
+    # WHEN its event arrives, and is delivered again under a new id (a Stripe retry after a timeout)
+    hooks.deliver(completed)
+    hooks.deliver(variant(completed, "checkout.session.completed"))
+
+    # THEN the first client gets one message saying the payment is refunded
+    told = [m for m in mail.sent[before:] if b"refunded in full" in m.raw.replace(b"=\r\n", b"")]
+    assert len(told) == 1
+    assert told[0].recipient == held["appointment"]["client"]["email"]
+
+
 def test_completed_after_expired_twice_requests_one_refund(
     shop: Shop, facial: dict, held: dict, hooks: Webhooks
 ) -> None:
