@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.appointments import Appointment
-from chalicelib.domain.errors import NotFoundError, ValidationError
+from chalicelib.domain.errors import ConflictError, NotFoundError, ValidationError
 from chalicelib.domain.payments import LedgerEntry, LedgerKind, RefundStatus
 from chalicelib.gateways.payments import PaymentGateway, WebhookSignatureError
 from chalicelib.observability import logger
@@ -22,6 +22,7 @@ from chalicelib.services.notifications import Notifier
 from chalicelib.services.payments import OFF_SESSION
 from chalicelib.services.refunds import FULL, RefundChoice, Refunds
 from chalicelib.store.effects import EffectLedger
+from chalicelib.store.leases import Claim
 from chalicelib.store.payments import PaymentRepository
 from chalicelib.store.tenants import TenantRepository
 
@@ -66,12 +67,15 @@ class StripeEvents:
         if not account or account != tenant.stripe_account_id:
             logger.warning("webhook account does not match the tenant", extra={"eventType": event_type})
             return {"received": True, "outcome": "account_mismatch"}
-        if not self._payments.claim_event(tenant.id, event_id, event_type, self._clock()):
+        claim = self._payments.claim_event(tenant.id, event_id, event_type, self._clock())
+        if claim is Claim.DONE:
             return {"received": True, "outcome": "duplicate"}
+        if claim is Claim.BUSY:  # another delivery is applying it; answer non-2xx so Stripe retries
+            raise ConflictError("This event is being processed; Stripe will retry it.")
         try:
             outcome = self._apply(tenant.id, str(account), event_type, obj, metadata)
         except Exception:
-            self._payments.release_event(tenant.id, event_id)
+            self._payments.release_event(tenant.id, event_id, event_type, self._clock())
             raise
         self._payments.finish_event(tenant.id, event_id, event_type, self._clock())
         return {"received": True, "outcome": outcome}

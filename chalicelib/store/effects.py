@@ -13,11 +13,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
-
-from chalicelib.store import keys
+from chalicelib.store import keys, leases
+from chalicelib.store.leases import Claim
 from chalicelib.store.models import EffectItem
-from chalicelib.store.table import ensure_bound, is_condition_failure
+from chalicelib.store.table import ensure_bound
 
 LEASE = timedelta(seconds=45)  # longer than a Lambda run (30 s): an older claim belongs to a dead attempt
 RETENTION = timedelta(days=60)
@@ -28,36 +27,17 @@ class EffectInProgressError(Exception):
 
 
 class EffectLedger:
+    def _item(self, tenant_id: str, appointment_id: str, version: int, effect: str) -> EffectItem:
+        return EffectItem(keys.appointment_pk(tenant_id, appointment_id), keys.effect_sk(version, effect))
+
     def claim(self, tenant_id: str, appointment_id: str, version: int, effect: str, now: datetime) -> bool:
         """True: ours to run. False: already done. EffectInProgressError: leased by a live attempt."""
-        ensure_bound()
-        item = EffectItem(
-            keys.appointment_pk(tenant_id, appointment_id),
-            keys.effect_sk(version, effect),
-            status="claimed",
-            lease_until=int((now + LEASE).timestamp()),
-            expires_at=now + RETENTION,
-        )
-        condition = EffectItem.pk.does_not_exist() | (
-            (EffectItem.status == "claimed") & (EffectItem.lease_until < int(now.timestamp()))
-        )
-        try:
-            item.save(condition=condition)
-        except PutError as exc:
-            if not is_condition_failure(exc):
-                raise
-            if self._is_done(item.pk, item.sk):
-                return False
-            raise EffectInProgressError(
-                f"{effect} of {appointment_id} v{version} is claimed by another attempt"
-            ) from exc
-        return True
-
-    def _is_done(self, pk: str, sk: str) -> bool:
-        try:
-            return EffectItem.get(pk, sk, consistent_read=True).status == "done"
-        except DoesNotExist:
-            return False  # released meanwhile: in progress as far as this attempt knows
+        item = self._item(tenant_id, appointment_id, version, effect)
+        item.expires_at = now + RETENTION
+        outcome = leases.claim(item, now, LEASE)
+        if outcome is Claim.BUSY:
+            raise EffectInProgressError(f"{effect} of {appointment_id} v{version} is claimed by another attempt")
+        return outcome is Claim.OURS
 
     def done(
         self,
@@ -68,26 +48,14 @@ class EffectLedger:
         now: datetime,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        ensure_bound()
-        EffectItem(
-            keys.appointment_pk(tenant_id, appointment_id),
-            keys.effect_sk(version, effect),
-            status="done",
-            lease_until=0,
-            detail=detail or {},
-            expires_at=now + RETENTION,
-        ).save()
+        item = self._item(tenant_id, appointment_id, version, effect)
+        item.detail = detail or {}
+        item.expires_at = now + RETENTION
+        leases.finish(item)
 
     def release(self, tenant_id: str, appointment_id: str, version: int, effect: str) -> None:
         """Give the claim back after a failure so the retry can run at once."""
-        ensure_bound()
-        try:
-            EffectItem(keys.appointment_pk(tenant_id, appointment_id), keys.effect_sk(version, effect)).delete(
-                condition=EffectItem.status == "claimed"
-            )
-        except DeleteError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        leases.release(self._item(tenant_id, appointment_id, version, effect))
 
     def once(
         self,

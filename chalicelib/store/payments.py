@@ -10,14 +10,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.clock import from_iso, to_iso
 from chalicelib.domain.errors import ConflictError, RefundTooLargeError
 from chalicelib.domain.payments import LedgerEntry, LedgerKind, Money, RefundRequest, RefundStatus
-from chalicelib.store import keys
+from chalicelib.store import keys, leases
 from chalicelib.store.appointments import money_of
+from chalicelib.store.leases import Claim
 from chalicelib.store.models import LedgerItem, MoneyItem, RefundRequestItem, StripeAccountItem, StripeEventItem
 from chalicelib.store.table import ensure_bound, failed_positions, is_condition_failure, transaction
 
@@ -269,47 +270,22 @@ class PaymentRepository:
         return True
 
     # webhook events -----------------------------------------------------------------------
-    def claim_event(self, tenant_id: str, event_id: str, event_type: str, now: datetime) -> bool:
-        ensure_bound()
-        item = StripeEventItem(
+    def _event(self, tenant_id: str, event_id: str, event_type: str, now: datetime) -> StripeEventItem:
+        return StripeEventItem(
             keys.stripe_event_pk(tenant_id, event_id),
             keys.EVENT_SK,
-            status="claimed",
-            lease_until=int((now + EVENT_LEASE).timestamp()),
             event_type=event_type,
             expires_at=now + EVENT_RETENTION,
         )
-        condition = StripeEventItem.pk.does_not_exist() | (
-            (StripeEventItem.status == "claimed") & (StripeEventItem.lease_until < int(now.timestamp()))
-        )
-        try:
-            item.save(condition=condition)
-        except PutError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+
+    def claim_event(self, tenant_id: str, event_id: str, event_type: str, now: datetime) -> Claim:
+        return leases.claim(self._event(tenant_id, event_id, event_type, now), now, EVENT_LEASE)
 
     def finish_event(self, tenant_id: str, event_id: str, event_type: str, now: datetime) -> None:
-        ensure_bound()
-        StripeEventItem(
-            keys.stripe_event_pk(tenant_id, event_id),
-            keys.EVENT_SK,
-            status="done",
-            lease_until=0,
-            event_type=event_type,
-            expires_at=now + EVENT_RETENTION,
-        ).save()
+        leases.finish(self._event(tenant_id, event_id, event_type, now))
 
-    def release_event(self, tenant_id: str, event_id: str) -> None:
-        ensure_bound()
-        try:
-            StripeEventItem(keys.stripe_event_pk(tenant_id, event_id), keys.EVENT_SK).delete(
-                condition=StripeEventItem.status == "claimed"
-            )
-        except DeleteError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+    def release_event(self, tenant_id: str, event_id: str, event_type: str, now: datetime) -> None:
+        leases.release(self._event(tenant_id, event_id, event_type, now))
 
     # connected accounts -------------------------------------------------------------------
     def register_account(self, account_id: str, tenant_id: str) -> None:

@@ -10,8 +10,7 @@ transactions exactly as concurrent requests can.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +30,7 @@ from chalicelib.store.appointments import lost_race
 from tests.api.booking_support import MONDAY, NOW, ZONE, Shop, freeze, local
 from tests.api.conftest import Api
 from tests.conftest import PROJECT_DIR
+from tests.races import race
 
 Outcome = Any  # what attempt(i) returned, or the exception it raised
 
@@ -43,27 +43,6 @@ def shop(aws: str) -> Iterator[Shop]:
         freeze(NOW)
         api = Api(client)
         yield Shop(api, api.open_tenant("acme"))
-
-
-def race(count: int, attempt: Callable[[int], Any]) -> list[Outcome]:
-    """Run attempt(0..count-1) on `count` threads released together."""
-    barrier = threading.Barrier(count)
-    outcomes: list[Outcome] = [None] * count
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            outcomes[i] = attempt(i)
-        except BaseException as exc:  # collected, then asserted on
-            outcomes[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
 
 
 def winners_and_losers(outcomes: list[Outcome]) -> tuple[list[Outcome], list[BaseException]]:

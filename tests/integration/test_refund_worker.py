@@ -10,8 +10,7 @@ amount refundable again, and concurrent cancels or refunds never return more tha
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,6 +37,7 @@ from tests.api.payments_support import (
     session_id,
 )
 from tests.conftest import PROJECT_DIR
+from tests.races import race
 
 TEN = local(MONDAY, "10:00")
 PRICE, DEPOSIT = 10_000, 2_000
@@ -98,27 +98,6 @@ def stripe_refunds(shop: Shop, appointment: dict[str, Any]) -> list[dict[str, An
     intent = fake.get(fake.get(session_id(appointment))["payment_intent"])
     charge = fake.get(intent["latest_charge"])
     return list(charge["refunds"]["data"])
-
-
-def race(count: int, attempt: Callable[[int], Any]) -> list[Any]:
-    """attempt(0..count-1) on threads released together; each outcome or the exception raised."""
-    barrier = threading.Barrier(count)
-    outcomes: list[Any] = [None] * count
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            outcomes[i] = attempt(i)
-        except BaseException as exc:  # collected, then asserted on
-            outcomes[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
 
 
 # --- exactly once ----------------------------------------------------------------------------

@@ -143,6 +143,26 @@ def test_an_event_seen_by_one_door_is_a_duplicate_at_the_other(shop: Shop, held:
     assert state(shop, held) == CONFIRMED_AND_PAID
 
 
+def test_an_event_another_delivery_is_applying_is_refused_so_that_stripe_retries_it(
+    shop: Shop, held: dict, hooks: Webhooks
+) -> None:
+    # GIVEN a delivery of the event that claimed it and has not finished (or died mid-way)
+    completed = pay(shop, held)
+    registry.payment_repository().claim_event(shop.tenant["tenant"]["id"], completed["id"], completed["type"], NOW)
+
+    # WHEN Stripe delivers it again while that claim is live
+    status, body = hooks.deliver(completed)
+
+    # THEN the answer is not a 2xx (Stripe retries) and nothing was applied
+    assert status == 409, body
+    assert state(shop, held)[0] == "pending"
+
+    # AND once the claim's lease has lapsed, the retry applies it
+    freeze(NOW + timedelta(minutes=3))
+    status, body = hooks.deliver(completed)
+    assert (status, body["outcome"]) == (200, "confirmed")
+
+
 # --- permutations ----------------------------------------------------------------------------
 
 
