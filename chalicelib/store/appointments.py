@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -414,14 +414,7 @@ class AppointmentRepository:
                 if also is not None:
                     also(tx)  # e.g. a refund request that must commit with the cancellation
         except TransactWriteError as exc:
-            lost = lost_race(exc)
-            if lost is None:
-                raise
-            if set(lost) & set(slot_positions):
-                raise SlotUnavailableError(
-                    "That time was just taken.", {"providerId": after.provider_id, "start": to_iso(after.start)}
-                ) from exc
-            raise ConcurrentUpdateError("The appointment changed meanwhile; read it again.") from exc
+            _raise_lost_race(exc, slot_positions, after)
 
     def move_provider(
         self,
@@ -449,14 +442,7 @@ class AppointmentRepository:
                     tx.save(_lock(after, quantum, after.id), condition=_free_or_expired(now))
                     claim_positions.append(2 + len(old_quanta) + index)
         except TransactWriteError as exc:
-            lost = lost_race(exc)
-            if lost is None:
-                raise
-            if set(lost) & set(claim_positions):
-                raise SlotUnavailableError(
-                    "That time was just taken.", {"providerId": after.provider_id, "start": to_iso(after.start)}
-                ) from exc
-            raise ConcurrentUpdateError("The appointment changed meanwhile; read it again.") from exc
+            _raise_lost_race(exc, claim_positions, after)
 
     def release_seat(
         self,
@@ -511,6 +497,18 @@ class AppointmentRepository:
         except DoesNotExist:
             return False
         return True
+
+
+def _raise_lost_race(exc: TransactWriteError, claim_positions: list[int], after: Appointment) -> NoReturn:
+    """A move that lost: 409 `slot_unavailable` when a claimed quantum was taken, else a concurrent edit."""
+    lost = lost_race(exc)
+    if lost is None:
+        raise exc
+    if set(lost) & set(claim_positions):
+        raise SlotUnavailableError(
+            "That time was just taken.", {"providerId": after.provider_id, "start": to_iso(after.start)}
+        ) from exc
+    raise ConcurrentUpdateError("The appointment changed meanwhile; read it again.") from exc
 
 
 def money_of(item: MoneyItem) -> Money:
