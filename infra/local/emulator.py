@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
 from moto.server import ThreadedMotoServer
+
+from infra.local import dynamodb_seam
 
 LOCAL_REGION = "us-east-1"
 LOCAL_ACCOUNT_ID = "123456789012"
@@ -28,52 +28,13 @@ class Emulator:
         self.server.stop()
 
 
-_SERIALIZED_OPERATIONS = (
-    "put_item",
-    "update_item",
-    "delete_item",
-    "transact_write_items",
-    "batch_write_item",
-    "get_item",
-    "query",
-    "scan",
-    "transact_get_items",
-    "batch_get_item",
-)
-_serialized = False
-
-
-def serialize_dynamodb_operations() -> None:
-    """Give the emulator DynamoDB's isolation: one table operation at a time.
-
-    moto's TransactWriteItems backs the table up, applies items one by one and, when a
-    condition fails, restores the backup, silently erasing whatever another thread committed
-    meanwhile (seen here: the winner of a slug race lost its item) and exposing half-applied
-    transactions to readers. Racing tests must exercise our conditions, not moto's thread
-    safety, and the local stack must not lose bookings, so every table operation takes one lock.
-    """
-    global _serialized
-    if _serialized:
-        return
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    for name in _SERIALIZED_OPERATIONS:
-        original = getattr(DynamoDBBackend, name)
-
-        def serialized(
-            self: object, *args: object, _original: Callable[..., object] = original, **kwargs: object
-        ) -> object:
-            with lock:
-                return _original(self, *args, **kwargs)
-
-        setattr(DynamoDBBackend, name, serialized)
-    _serialized = True
-
-
 def start_emulator(port: int = 0) -> Emulator:
-    """Start moto's server on 127.0.0.1 (never 0.0.0.0) and point boto3 at it."""
-    serialize_dynamodb_operations()
+    """Start moto's server on 127.0.0.1 (never 0.0.0.0) and point boto3 at it.
+
+    The DynamoDB it serves is patched by `dynamodb_seam` (isolation, O(k) transactions,
+    partition-sized queries, released stream records): see that module for why.
+    """
+    dynamodb_seam.install()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per emulated AWS call is noise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -39,6 +39,11 @@ def account(fake: FakeStripe, gateway: StripeGateway) -> str:
     return account_id
 
 
+# One instant for the whole module: a retry must send the very same parameters, and two
+# calls to now() a second apart on a loaded machine would not.
+_EXPIRES_AT = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=20)
+
+
 def _checkout(account: str, key: str = "checkout-apt_1", amount: int = 2000, save_card: bool = True) -> CheckoutRequest:
     return CheckoutRequest(
         account=account,
@@ -49,7 +54,7 @@ def _checkout(account: str, key: str = "checkout-apt_1", amount: int = 2000, sav
         metadata={"tenantId": "tn1", "appointmentId": "apt_1"},
         success_url="https://x.test/ok",
         cancel_url="https://x.test/cancel",
-        expires_at=datetime.now(UTC) + timedelta(minutes=35),
+        expires_at=_EXPIRES_AT,
         customer_email="ann@example.test",
         save_card=save_card,
         idempotency_key=key,
