@@ -94,6 +94,12 @@ class UpstreamUnavailableError(DomainError):
     code = "upstream_unavailable"
 
 
+class PaymentsUnavailableError(UpstreamUnavailableError):
+    """This stage cannot reach Stripe at all (its secrets are absent): routes that move money answer 503."""
+
+    code = "payments_unavailable"
+
+
 class CardDeclinedDomainError(RuleViolationError):
     """The saved card was declined; `details.declineCode` says why when Stripe tells."""
 

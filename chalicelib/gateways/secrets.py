@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
+from botocore.exceptions import ClientError
+
 from chalicelib.gateways.aws import client
 
 
@@ -18,7 +20,13 @@ class MissingSecretError(RuntimeError):
 
 @lru_cache(maxsize=16)
 def _parameter(name: str) -> str:
-    value: str = client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    """The decrypted value; a parameter that does not exist is a missing secret (never cached)."""
+    try:
+        value: str = client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
+            raise MissingSecretError(f"the parameter {name} does not exist") from exc
+        raise
     return value
 
 

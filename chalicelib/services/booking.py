@@ -153,6 +153,7 @@ class BookingService:
         due = 0 if request.skip_payment else amount_due_now(service, request.payment)
         if due > 0:
             require_payments(tenant)
+            self._checkout.require_gateway()
         candidates = self._offering(view, service, request)
         ordered = self._fair_order(view, candidates, request.start)
         last_error: SlotUnavailableError | None = None

@@ -23,10 +23,16 @@ def require_payments(tenant: Tenant) -> str:
 
 
 class CheckoutService:
-    def __init__(self, gateway: PaymentGateway, payments: PaymentRepository, clock: Callable[[], datetime]) -> None:
-        self._gateway = gateway
+    def __init__(
+        self, gateway: Callable[[], PaymentGateway], payments: PaymentRepository, clock: Callable[[], datetime]
+    ) -> None:
+        self._gateway = gateway  # built on first use: a free booking never needs Stripe
         self._payments = payments
         self._clock = clock
+
+    def require_gateway(self) -> None:
+        """Raise PaymentsUnavailableError (503) before a hold is taken that nobody could pay."""
+        self._gateway()
 
     def for_booking(self, tenant: Tenant, appointment: Appointment) -> str:
         """The Checkout page for a pending hold; it expires with the hold. Retries get the same session."""
@@ -86,7 +92,7 @@ class CheckoutService:
             idempotency_key=key,
         )
         try:
-            session = self._gateway.create_checkout(request)
+            session = self._gateway().create_checkout(request)
         except PaymentUnavailableError as exc:
             raise UpstreamUnavailableError("The payment provider is unavailable; please retry.") from exc
         except PaymentError as exc:

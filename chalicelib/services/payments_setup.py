@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -14,7 +15,9 @@ from chalicelib.store.tenants import TenantRepository
 
 
 class PaymentsSetup:
-    def __init__(self, tenants: TenantRepository, payments: PaymentRepository, gateway: PaymentGateway) -> None:
+    def __init__(
+        self, tenants: TenantRepository, payments: PaymentRepository, gateway: Callable[[], PaymentGateway]
+    ) -> None:
         self._tenants = tenants
         self._payments = payments
         self._gateway = gateway
@@ -26,7 +29,7 @@ class PaymentsSetup:
                 "accountId must be a Stripe account id (acct_...).", {"fields": {"accountId": "malformed"}}
             )
         try:
-            status = self._gateway.account_status(account_id)
+            status = self._gateway().account_status(account_id)
         except PaymentError as exc:
             raise RuleViolationError(
                 "Stripe does not know that account.", {"fields": {"accountId": "unknown"}}
@@ -39,11 +42,11 @@ class PaymentsSetup:
         """Create the tenant's account on first use (idempotently) and return a fresh onboarding link."""
         account_id = tenant.stripe_account_id
         if account_id is None:
-            account_id = self._gateway.create_account(tenant.email, idempotency_key=f"account-{tenant.id}")
+            account_id = self._gateway().create_account(tenant.email, idempotency_key=f"account-{tenant.id}")
             self._payments.register_account(account_id, tenant.id)
             self._tenants.save(replace(tenant, stripe_account_id=account_id))
         base = config.public_base_url()
-        return self._gateway.onboarding_link(
+        return self._gateway().onboarding_link(
             account_id, refresh_url=f"{base}/payments/refresh", return_url=f"{base}/payments/done"
         )
 
@@ -58,6 +61,6 @@ class PaymentsSetup:
             }
         return {
             "accountId": tenant.stripe_account_id,
-            **self._gateway.account_status(tenant.stripe_account_id),
+            **self._gateway().account_status(tenant.stripe_account_id),
             "platformFeeBps": config.platform_fee_bps(),
         }

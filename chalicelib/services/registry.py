@@ -12,11 +12,12 @@ from typing import Any, TypeVar
 
 from chalicelib import config
 from chalicelib.domain.clock import utc_now
+from chalicelib.domain.errors import PaymentsUnavailableError
 from chalicelib.gateways.mail import MailGateway, SesMailGateway, outbox_dir
 from chalicelib.gateways.payments import PaymentGateway, StripeGateway
 from chalicelib.gateways.queues import QueueGateway, SqsQueue
 from chalicelib.gateways.scheduler import EventBridgeScheduler, SchedulerGateway, SchedulerTarget
-from chalicelib.gateways.secrets import secret
+from chalicelib.gateways.secrets import MissingSecretError, secret
 from chalicelib.gateways.sms import SmsGateway, SnsSmsGateway
 from chalicelib.services.auth import Authenticator
 from chalicelib.services.availability import AvailabilityService
@@ -117,18 +118,23 @@ def payment_repository() -> PaymentRepository:
 
 
 def payment_gateway() -> PaymentGateway:
+    """Built on the first call that moves money, so a stage without Stripe secrets still books free times."""
+
     def build() -> PaymentGateway:
-        return StripeGateway(secret("STRIPE_SECRET_KEY"), secret("STRIPE_WEBHOOK_SECRET"), config.stripe_api_base())
+        try:
+            return StripeGateway(secret("STRIPE_SECRET_KEY"), secret("STRIPE_WEBHOOK_SECRET"), config.stripe_api_base())
+        except MissingSecretError as exc:
+            raise PaymentsUnavailableError("Online payments are not available on this deployment.") from exc
 
     return _once("payment_gateway", build)
 
 
 def checkout_service() -> CheckoutService:
-    return _once("checkout_service", lambda: CheckoutService(payment_gateway(), payment_repository(), clock))
+    return _once("checkout_service", lambda: CheckoutService(payment_gateway, payment_repository(), clock))
 
 
 def payments_setup() -> PaymentsSetup:
-    return _once("payments_setup", lambda: PaymentsSetup(tenant_repository(), payment_repository(), payment_gateway()))
+    return _once("payments_setup", lambda: PaymentsSetup(tenant_repository(), payment_repository(), payment_gateway))
 
 
 def effect_ledger() -> EffectLedger:
