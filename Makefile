@@ -15,7 +15,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m infra.local.stack
+	exec $(PY) -m infra.local.stack
 
 test: $(STAMP) lint typecheck
 	$(PY) -m pytest

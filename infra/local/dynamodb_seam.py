@@ -15,6 +15,12 @@ one moto method, installed once per process by `install()`:
   error while applying (a bad update expression) is undone from a journal of exactly the
   items touched and the stream records they produced, so a failed transaction leaves the
   table as it was.
+- **Retried transactions are idempotent.** A TransactWriteItems with a
+  `ClientRequestToken` that already succeeded in the last 10 minutes succeeds again
+  without writing (a different request under that token is refused with
+  IdempotentParameterMismatchException), as on AWS; moto ignores the token. Without this,
+  an SDK retry after a lost response (a read timeout) collides with its own first attempt
+  and a booking that was made answers 409.
 - **Queries read their partition.** moto's Query sorts and walks every item of the table,
   even for one partition. Here each table keeps an index of its base-table and GSI
   partitions, maintained on every write, so a Query costs O(partition), not O(table).
@@ -33,7 +39,9 @@ from __future__ import annotations
 import collections
 import copy
 import functools
+import hashlib
 import inspect
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -41,9 +49,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import moto
+from moto.core.responses import ActionResult
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
+    ERROR_TYPE_PREFIX,
     ConditionalCheckFailed,
+    DynamodbException,
     MockValidationException,
     MultipleTransactionsException,
     TooManyTransactionsException,
@@ -53,12 +64,14 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import StreamShard, Table
+from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
 from moto.ses.models import SESBackend
 
 SUPPORTED_MOTO = "5.2.5"
 SHARD_ITERATOR_LIFETIME_SECONDS = 15 * 60
 SENT_MAIL_KEPT = 500
+CLIENT_TOKEN_WINDOW_SECONDS = 10 * 60
 
 LOCK = threading.RLock()
 _installed = False
@@ -407,8 +420,64 @@ def _apply(self: DynamoDBBackend, operations: list[tuple[str, dict[str, Any], Ta
         raise TransactionCanceledException(errors)
 
 
+class IdempotentParameterMismatchException(DynamodbException):
+    error_type = ERROR_TYPE_PREFIX + "IdempotentParameterMismatchException"
+
+    def __init__(self) -> None:
+        super().__init__(
+            self.error_type, message="The request uses the same client token as a previous, different request."
+        )
+
+
+@dataclass
+class ClientTokens:
+    """ClientRequestTokens of transactions that succeeded, kept for DynamoDB's 10-minute window."""
+
+    window: float = CLIENT_TOKEN_WINDOW_SECONDS
+    clock: Callable[[], float] = time.monotonic
+    seen: collections.OrderedDict[str, tuple[str, float]] = field(default_factory=collections.OrderedDict)
+
+    def replayed(self, token: str, fingerprint: str) -> bool:
+        """True when this exact request already succeeded under `token` (raise if another did)."""
+        self._forget_expired()
+        previous = self.seen.get(token)
+        if previous is None:
+            return False
+        if previous[0] != fingerprint:
+            raise IdempotentParameterMismatchException()
+        return True
+
+    def succeeded(self, token: str, fingerprint: str) -> None:
+        self.seen[token] = (fingerprint, self.clock() + self.window)
+        self.seen.move_to_end(token)
+
+    def _forget_expired(self) -> None:
+        now = self.clock()
+        while self.seen and next(iter(self.seen.values()))[1] <= now:
+            self.seen.popitem(last=False)
+
+
+CLIENT_TOKENS = ClientTokens()
+
+
 def _install_transactions() -> None:
     DynamoDBBackend.transact_write_items = _locked(transact_write_items)  # type: ignore[method-assign]
+    handle = DynamoHandler.transact_write_items
+
+    @functools.wraps(handle)
+    def idempotent(self: DynamoHandler) -> ActionResult:
+        token = self.body.get("ClientRequestToken")
+        if token is None:
+            return handle(self)
+        fingerprint = hashlib.sha256(json.dumps(self.body["TransactItems"], sort_keys=True).encode()).hexdigest()
+        with LOCK:
+            if CLIENT_TOKENS.replayed(str(token), fingerprint):
+                return ActionResult({"ConsumedCapacity": [], "ItemCollectionMetrics": {}})
+            result = handle(self)
+            CLIENT_TOKENS.succeeded(str(token), fingerprint)
+            return result
+
+    DynamoHandler.transact_write_items = idempotent  # type: ignore[method-assign]
 
 
 # --- Streams -----------------------------------------------------------------------------

@@ -3,13 +3,16 @@
 On AWS, the table's stream, SQS queues and EventBridge Scheduler call our handlers; on
 the emulator nothing calls them (moto's schedules never fire, nothing polls streams or
 queues). A `Pump` does one round of that delivery into the same handler Lambda would
-call; the runner calls every registered pump in a loop on a background thread.
+call. Each pump runs on its own thread, so a slow one (schedules) never delays another
+(the stream, which sends the confirmation mail): a round that delivered something is
+followed at once by the next, and a pump waits its interval only when it found nothing.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,43 +27,44 @@ from chalicelib.observability import logger
 class Pump:
     name: str
     run_once: Callable[[], int]  # delivers what is due; returns how many events it delivered
+    interval_seconds: float = 0.25  # the wait after a round that found nothing
 
 
 @dataclass
 class PumpRunner:
-    interval_seconds: float = 0.5
     pumps: list[Pump] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _threads: list[threading.Thread] = field(default_factory=list)
 
     def register(self, pump: Pump) -> None:
         self.pumps.append(pump)
 
-    def run_once(self) -> int:
-        """One round over every pump; a failing pump is logged and retried next round."""
-        delivered = 0
+    def start(self) -> None:
         for pump in self.pumps:
+            thread = threading.Thread(target=self._loop, args=(pump,), name=f"pump-{pump.name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _loop(self, pump: Pump) -> None:
+        while not self._stop.is_set():
             try:
-                delivered += pump.run_once()
+                delivered = pump.run_once()
             except Exception:
                 logger.exception("local pump failed", extra={"pump": pump.name})
-        return delivered
+                delivered = 0
+            if not delivered:
+                self._stop.wait(pump.interval_seconds)
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="local-pumps", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval_seconds):
-            self.run_once()
-
-    def stop(self) -> None:
+    def stop(self, timeout: float = 3.0) -> None:
+        """Ask every pump to stop after its current round and wait for them (at most `timeout` in all)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 MAX_ATTEMPTS = 5
+READ_LIMIT = 1000  # records per GetRecords call (the Streams API's maximum)
 
 
 def _lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
@@ -87,6 +91,8 @@ class StreamPump:
     deliver: Callable[[list[dict[str, Any]]], dict[str, Any]]
     dead_letter_queue_url: str | None = None
     batch_size: int = 25
+    retry_delay_seconds: float = 0.0  # before a failed record is tried again (the stack waits 1 s)
+    _retry_not_before: float = 0.0
     _iterators: dict[str, str] = field(default_factory=dict)
     _pending: list[dict[str, Any]] = field(default_factory=list)
     _attempts: dict[str, int] = field(default_factory=dict)
@@ -102,14 +108,18 @@ class StreamPump:
                 )["ShardIterator"]
 
     def run_once(self) -> int:
+        """Read what is new since the last read (never again what was read) and deliver it in batches."""
         if not self._stream_arn:
             self._open()
+        if self._pending and time.monotonic() < self._retry_not_before:
+            return 0
         streams = client("dynamodbstreams")
-        for shard_id, iterator in list(self._iterators.items()):
-            answer = streams.get_records(ShardIterator=iterator, Limit=1000)
-            self._pending.extend(_lambda_record(r, self._stream_arn) for r in answer["Records"])
-            if answer.get("NextShardIterator"):
-                self._iterators[shard_id] = answer["NextShardIterator"]
+        if not self._pending:
+            for shard_id, iterator in list(self._iterators.items()):
+                answer = streams.get_records(ShardIterator=iterator, Limit=READ_LIMIT)
+                self._pending.extend(_lambda_record(r, self._stream_arn) for r in answer["Records"])
+                if answer.get("NextShardIterator"):
+                    self._iterators[shard_id] = answer["NextShardIterator"]
         delivered = 0
         while self._pending:
             batch = self._pending[: self.batch_size]
@@ -117,6 +127,8 @@ class StreamPump:
             if not failures:
                 del self._pending[: len(batch)]
                 delivered += len(batch)
+                for record in batch:
+                    self._attempts.pop(record["dynamodb"]["SequenceNumber"], None)
                 continue
             failed = failures[0]["itemIdentifier"]
             index = next(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] == failed)
@@ -125,7 +137,9 @@ class StreamPump:
             self._attempts[failed] = self._attempts.get(failed, 0) + 1
             if self._attempts[failed] >= MAX_ATTEMPTS:
                 self._dead_letter(self._pending.pop(0))
+                del self._attempts[failed]
                 continue
+            self._retry_not_before = time.monotonic() + self.retry_delay_seconds
             break  # retry from the failed record next round, as Lambda does
         return delivered
 
@@ -149,16 +163,32 @@ class SchedulePump:
     clock: Callable[[], datetime]
     dead_letter_queue_url: str | None = None
     _attempts: dict[str, int] = field(default_factory=dict)
+    # name -> (version, due, input): a schedule is read once, not on every round (a day of
+    # bookings leaves thousands of reminders waiting, and each GetSchedule is a call).
+    _known: dict[str, tuple[str, datetime, str]] = field(default_factory=dict)
+
+    def _due(self) -> list[tuple[str, str]]:
+        """(name, input) of every schedule of the group that is due now."""
+        scheduler = client("scheduler")
+        listed: dict[str, str] = {}
+        for page in scheduler.get_paginator("list_schedules").paginate(GroupName=self.group):
+            for summary in page.get("Schedules", []):
+                listed[summary["Name"]] = str(summary.get("LastModificationDate") or summary.get("CreationDate"))
+        for name in [n for n in self._known if listed.get(n) != self._known[n][0]]:
+            del self._known[name]
+        for name, version in listed.items():
+            if name not in self._known:
+                schedule = scheduler.get_schedule(Name=name, GroupName=self.group)
+                due = parse_at_expression(schedule["ScheduleExpression"])
+                self._known[name] = (version, due, schedule["Target"]["Input"])
+        now = self.clock()
+        return [(name, known[2]) for name, known in self._known.items() if known[1] <= now]
 
     def run_once(self) -> int:
         scheduler = client("scheduler")
         fired = 0
-        for summary in scheduler.list_schedules(GroupName=self.group).get("Schedules", []):
-            name = summary["Name"]
-            schedule = scheduler.get_schedule(Name=name, GroupName=self.group)
-            if parse_at_expression(schedule["ScheduleExpression"]) > self.clock():
-                continue
-            payload = json.loads(schedule["Target"]["Input"])
+        for name, given in self._due():
+            payload = json.loads(given)
             try:
                 self.target(payload)
             except Exception:
@@ -169,6 +199,8 @@ class SchedulePump:
                 if self.dead_letter_queue_url:
                     client("sqs").send_message(QueueUrl=self.dead_letter_queue_url, MessageBody=json.dumps(payload))
             scheduler.delete_schedule(Name=name, GroupName=self.group)
+            self._attempts.pop(name, None)
+            self._known.pop(name, None)
             fired += 1
         return fired
 

@@ -3,7 +3,9 @@
 Starts moto's server on 127.0.0.1 as the AWS stand-in (unless LOCAL_AWS=0), provisions it
 from infra/template.json, seeds a demo tenant, serves the API with Chalice's local server
 on 127.0.0.1:$PORT, writes .local/demo.json, prints `ready`, and runs the pumps that make
-streams, queues and schedules behave as on AWS. Ctrl-C stops everything cleanly.
+streams, queues and schedules behave as on AWS. Ctrl-C or SIGTERM stops everything it
+started within a few seconds, even under load; a second signal exits at once. Every run
+starts with an empty outbox, so `/_local/mail` lists only this run's mail.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import sys
 import threading
@@ -34,10 +37,10 @@ def main() -> int:
 
     emulator = None
     if use_emulator:
-        from infra.local.emulator import start_emulator
+        from infra.local.emulator import start_emulator_process
         from infra.local.provision import provision
 
-        emulator = start_emulator(int(os.environ.get("MOTO_PORT", "0")))
+        emulator = start_emulator_process(int(os.environ.get("MOTO_PORT", "0")))
         physical = provision({"Stage": os.environ.get("STAGE", "dev")})
         print(f"emulator on {emulator.url}", flush=True)
     else:
@@ -60,9 +63,12 @@ def main() -> int:
         print(f"fake Stripe on {stripe.url} (checkout pages pay with one click)", flush=True)
 
     from chalice.cli.factory import CLIFactory
-    from chalice.local import create_local_server
+
+    from infra.local.http_server import pooled_local_server
 
     outbox = _local_dir() / "outbox"
+    shutil.rmtree(outbox, ignore_errors=True)  # the last run's mail names tenants that no longer exist
+    outbox.mkdir()
     os.environ["LOCAL_MODE"] = "1" if use_emulator else "0"  # read when the app loads (GET /_local/mail)
     os.environ["LOCAL_OUTBOX_DIR"] = str(outbox)
     config = CLIFactory(str(PROJECT_DIR), environ=os.environ).create_config_obj(chalice_stage_name="dev")
@@ -83,7 +89,7 @@ def main() -> int:
         account = registry.payment_gateway().create_account("owner@demo.test", idempotency_key="demo-account")
         stripe.complete_onboarding(account)
         registry.payments_setup().connect(registry.tenant_repository().get(demo.tenant["id"]), account)
-    server = create_local_server(app, config, "127.0.0.1", port)
+    server = pooled_local_server(app, config, "127.0.0.1", port)
     pumps = PumpRunner()
     if use_emulator:
         from chalicelib.api.events import dispatch_records, run_scheduled_task
@@ -97,13 +103,11 @@ def main() -> int:
             os.environ["SCHEDULER_DLQ_ARN"] = client("sqs").get_queue_attributes(
                 QueueUrl=dead_letters, AttributeNames=["QueueArn"]
             )["Attributes"]["QueueArn"]
-        pumps.register(Pump("stream", StreamPump(physical["AppTable"], dispatch_records, dead_letters).run_once))
+        stream = StreamPump(physical["AppTable"], dispatch_records, dead_letters, retry_delay_seconds=1.0)
+        schedules = SchedulePump(physical["ScheduleGroup"], run_scheduled_task, utc_now, dead_letters)
+        pumps.register(Pump("stream", stream.run_once, interval_seconds=0.1))
         pumps.register(Pump("refunds", QueuePump(physical["RefundQueue"], process_refund_batch).run_once))
-        pumps.register(
-            Pump(
-                "schedules", SchedulePump(physical["ScheduleGroup"], run_scheduled_task, utc_now, dead_letters).run_once
-            )
-        )
+        pumps.register(Pump("schedules", schedules.run_once, interval_seconds=1.0))
     pumps.start()
 
     demo_file = _local_dir() / "demo.json"
@@ -126,18 +130,22 @@ def main() -> int:
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        if not stopping.is_set():
-            stopping.set()
-            threading.Thread(target=server.shutdown, daemon=True).start()
+        if stopping.is_set():
+            os._exit(128 + signum)  # a second Ctrl-C: the user does not want to wait
+        stopping.set()
+        threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     print(f"ready: API on {api_url} (demo credentials in {demo_file})", flush=True)
+    pid_file = _local_dir() / "stack.pid"
+    pid_file.write_text(f"{os.getpid()}\n")
     try:
         server.server.serve_forever()
     finally:
+        server.server.server_close()  # no new requests; the ones in flight finish
         pumps.stop()
-        server.server.server_close()
+        pid_file.unlink(missing_ok=True)
         if stripe is not None:
             stripe.stop()
         if emulator is not None:
