@@ -27,6 +27,11 @@ one moto method, installed once per process by `install()`:
 - **Streams release what was read.** moto keeps every stream record forever. Here a read
   at sequence number s releases the records before s (the reader has them); sequence
   numbers keep growing. Shard iterators expire after 15 minutes, as on AWS.
+- **Models are not tracked.** moto's `BaseModel.__new__` appends every instance it ever
+  creates (each DynamoDB Item version, stream record, shard iterator, schedule, sent mail)
+  to a class-level list, only for its /moto-api/data.json dashboard; nothing else reads
+  it. That list grew by ~120 Items per booking, forever. Here instances are not recorded:
+  the dashboard lists none, and memory is what the resources themselves hold.
 - **Sent mail is bounded.** moto keeps every message SES sent, for its inspection API;
   only the newest `SENT_MAIL_KEPT` are kept (the local outbox holds every mail on disk).
 
@@ -49,6 +54,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import moto
+from moto.core.common_models import BaseModel
 from moto.core.responses import ActionResult
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
@@ -107,6 +113,7 @@ def install() -> None:
         _install_transactions()
         _install_stream_release()
         _install_bounded_mail()
+        _install_untracked_models()
         for name in _LOCKED_BACKEND_OPERATIONS:
             setattr(DynamoDBBackend, name, _locked(getattr(DynamoDBBackend, name)))
         for name in ("describe_stream", "get_shard_iterator", "get_records"):
@@ -559,3 +566,14 @@ def _install_bounded_mail() -> None:
         self.sent_messages = collections.deque(maxlen=SENT_MAIL_KEPT)  # type: ignore[assignment]
 
     SESBackend.__init__ = init  # type: ignore[method-assign]
+
+
+# --- Model tracking ----------------------------------------------------------------------
+
+
+def _install_untracked_models() -> None:
+    def untracked_new(cls: type[BaseModel], *args: Any, **kwargs: Any) -> BaseModel:
+        instance: BaseModel = super(BaseModel, cls).__new__(cls)
+        return instance
+
+    BaseModel.__new__ = staticmethod(untracked_new)  # type: ignore[method-assign]

@@ -177,6 +177,29 @@ def test_stream_records_are_released_once_read_and_numbers_keep_growing(aws: str
     assert [r["dynamodb"]["Keys"]["sk"]["S"] for r in streams.get_records(ShardIterator=fresh)["Records"]] == ["later"]
 
 
+def test_overwritten_items_are_freed_not_kept_for_moto_s_dashboard(aws: str) -> None:
+    import gc
+    import weakref
+
+    from moto.dynamodb.models.dynamo_type import Item
+
+    dynamodb = client("dynamodb")
+    dynamodb.put_item(TableName=aws, Item={"pk": {"S": "P#w"}, "sk": {"S": "same"}, "n": {"S": "0"}})
+    first = weakref.ref(_backend_table(aws).items[_key("P#w")][_key("same")])
+    for n in range(1, 50):
+        dynamodb.put_item(TableName=aws, Item={"pk": {"S": "P#w"}, "sk": {"S": "same"}, "n": {"S": str(n)}})
+    gc.collect()
+
+    assert first() is None  # the first version is gone once replaced
+    assert Item.instances_tracked == []
+
+
+def _key(value: str) -> Any:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    return DynamoType({"S": value})
+
+
 _KEYS = st.sampled_from([f"k{n}" for n in range(6)])
 _GROUPS = st.sampled_from(["A", "B", None])
 _OPERATIONS = st.lists(
