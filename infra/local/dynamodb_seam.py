@@ -27,6 +27,15 @@ one moto method, installed once per process by `install()`:
 - **Streams release what was read.** moto keeps every stream record forever. Here a read
   at sequence number s releases the records before s (the reader has them); sequence
   numbers keep growing. Shard iterators expire after 15 minutes, as on AWS.
+- **Item responses are plain JSON.** moto serialises every response through a generic,
+  shape-driven serializer that tries several attribute aliases for every key of every
+  item; on a loaded stack that was over half the emulator's CPU. The results of the item
+  operations (`FAST_JSON_OPERATIONS`) are already in DynamoDB's wire format, so they are
+  written with `json.dumps`, dropping None as the serializer does. Anything else (bytes,
+  a timestamp, another operation, an error) takes moto's own path. `VERIFY_FAST_JSON`
+  makes every fast response be checked against moto's serializer (a test turns it on).
+- **Service routing is cached.** moto's server lists its package directory (~150
+  `isdir` calls) on every request to route it; the listing never changes while it runs.
 - **Models are not tracked.** moto's `BaseModel.__new__` appends every instance it ever
   creates (each DynamoDB Item version, stream record, shard iterator, schedule, sent mail)
   to a class-level list, only for its /moto-api/data.json dashboard; nothing else reads
@@ -78,6 +87,21 @@ SUPPORTED_MOTO = "5.2.5"
 SHARD_ITERATOR_LIFETIME_SECONDS = 15 * 60
 SENT_MAIL_KEPT = 500
 CLIENT_TOKEN_WINDOW_SECONDS = 10 * 60
+FAST_JSON_OPERATIONS = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+    }
+)
+VERIFY_FAST_JSON = False  # tests: compare every fast body with moto's serializer
 
 LOCK = threading.RLock()
 _installed = False
@@ -114,6 +138,8 @@ def install() -> None:
         _install_stream_release()
         _install_bounded_mail()
         _install_untracked_models()
+        _install_fast_item_json()
+        _install_cached_routing()
         for name in _LOCKED_BACKEND_OPERATIONS:
             setattr(DynamoDBBackend, name, _locked(getattr(DynamoDBBackend, name)))
         for name in ("describe_stream", "get_shard_iterator", "get_records"):
@@ -577,3 +603,52 @@ def _install_untracked_models() -> None:
         return instance
 
     BaseModel.__new__ = staticmethod(untracked_new)  # type: ignore[method-assign]
+
+
+# --- Response serialisation --------------------------------------------------------------
+
+
+class _NotPlainJson(Exception):
+    """A value the fast path does not write (moto's serializer converts it)."""
+
+
+def _wire(value: Any) -> Any:
+    """`value` as moto's JSON serializer writes it: None-valued keys dropped, only JSON types."""
+    if isinstance(value, dict):
+        return {str(k): _wire(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_wire(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise _NotPlainJson(type(value).__name__)
+
+
+def _install_fast_item_json() -> None:
+    from moto.core.responses import ActionContext
+    from moto.dynamodb.responses import DynamoResult
+
+    original = DynamoResult.execute_result
+
+    def execute_result(self: DynamoResult, context: ActionContext) -> Any:
+        operation = str(context.operation_model.name)
+        if operation not in FAST_JSON_OPERATIONS or not isinstance(self.result, dict):
+            return original(self, context)
+        try:
+            body = json.dumps(_wire(self.result))
+        except _NotPlainJson:
+            return original(self, context)
+        if VERIFY_FAST_JSON:
+            expected = original(self, context)
+            if json.loads(expected[2]) != json.loads(body):
+                raise AssertionError(f"fast {operation} body differs: {body} != {expected[2]!r}")
+        version = context.service_model.metadata.get("jsonVersion", "1.0")
+        return 200, {"Content-Type": f"application/x-amz-json-{version}"}, body
+
+    DynamoResult.execute_result = execute_result  # type: ignore[method-assign,assignment]
+
+
+def _install_cached_routing() -> None:
+    from moto import backends
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules

@@ -200,6 +200,77 @@ def _key(value: str) -> Any:
     return DynamoType({"S": value})
 
 
+@pytest.fixture
+def verified_fast_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    from infra.local import dynamodb_seam
+
+    monkeypatch.setattr(dynamodb_seam, "VERIFY_FAST_JSON", True)
+
+
+_RICH = {
+    "s": {"S": "text é"},
+    "n": {"N": "12.50"},
+    "b": {"B": b"\x00\x01"},
+    "bool": {"BOOL": False},
+    "null": {"NULL": True},
+    "l": {"L": [{"S": "a"}, {"N": "1"}, {"M": {"x": {"S": "y"}}}]},
+    "m": {"M": {"inner": {"L": []}, "deep": {"M": {"n": {"N": "-3"}}}}},
+    "ss": {"SS": ["b", "a"]},
+    "ns": {"NS": ["1", "2.5"]},
+}
+
+
+def test_item_responses_written_as_plain_json_equal_moto_s_own_serializer(aws: str, verified_fast_json: None) -> None:
+    dynamodb = client("dynamodb")
+    for n in range(5):
+        item = {"pk": {"S": "P#j"}, "sk": {"S": f"{n}"}, **_RICH, "gsi1pk": {"S": "G#j"}, "gsi1sk": {"S": str(n)}}
+        dynamodb.put_item(TableName=aws, Item=item, ReturnValues="ALL_OLD", ReturnConsumedCapacity="TOTAL")
+    key = {"pk": {"S": "P#j"}, "sk": {"S": "0"}}
+    dynamodb.put_item(TableName=aws, Item={**key, "s": {"S": "again"}}, ReturnValues="ALL_OLD")
+    dynamodb.get_item(TableName=aws, Key=key, ConsistentRead=True)
+    dynamodb.get_item(TableName=aws, Key={"pk": {"S": "P#none"}, "sk": {"S": "0"}})
+    dynamodb.update_item(
+        TableName=aws,
+        Key={"pk": {"S": "P#j"}, "sk": {"S": "1"}},
+        UpdateExpression="SET n = n + :one, m.added = :l REMOVE ss",
+        ExpressionAttributeValues={":one": {"N": "1"}, ":l": {"L": [{"BOOL": True}]}},
+        ReturnValues="ALL_NEW",
+    )
+    dynamodb.update_item(
+        TableName=aws, Key=key, UpdateExpression="SET s = :s", ExpressionAttributeValues={":s": {"S": "x"}}
+    )
+    first = dynamodb.query(
+        TableName=aws,
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "P#j"}},
+        Limit=2,
+        ReturnConsumedCapacity="TOTAL",
+    )
+    dynamodb.query(
+        TableName=aws,
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "P#j"}},
+        ExclusiveStartKey=first["LastEvaluatedKey"],
+        ProjectionExpression="sk, m.deep",
+        ScanIndexForward=False,
+    )
+    dynamodb.query(
+        TableName=aws,
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :g",
+        ExpressionAttributeValues={":g": {"S": "G#j"}},
+        Select="COUNT",
+    )
+    dynamodb.scan(TableName=aws, Limit=3)
+    dynamodb.batch_get_item(RequestItems={aws: {"Keys": [key, {"pk": {"S": "P#j"}, "sk": {"S": "2"}}]}})
+    dynamodb.transact_get_items(TransactItems=[{"Get": {"TableName": aws, "Key": key}}])
+    dynamodb.transact_write_items(TransactItems=[_put(aws, "P#j", "t")], ReturnConsumedCapacity="TOTAL")
+    dynamodb.batch_write_item(RequestItems={aws: [{"DeleteRequest": {"Key": {"pk": {"S": "P#j"}, "sk": {"S": "4"}}}}]})
+    deleted = dynamodb.delete_item(TableName=aws, Key={"pk": {"S": "P#j"}, "sk": {"S": "3"}}, ReturnValues="ALL_OLD")
+
+    assert deleted["Attributes"]["b"]["B"] == b"\x00\x01" and deleted["Attributes"]["ns"]["NS"] == ["1", "2.5"]
+
+
 _KEYS = st.sampled_from([f"k{n}" for n in range(6)])
 _GROUPS = st.sampled_from(["A", "B", None])
 _OPERATIONS = st.lists(
