@@ -13,7 +13,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -71,7 +73,7 @@ def _lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     """A DynamoDB Streams API record in the shape Lambda hands to a stream handler."""
     data = dict(record["dynamodb"])
     created = data.get("ApproximateCreationDateTime")
-    if hasattr(created, "timestamp"):
+    if isinstance(created, datetime):
         data["ApproximateCreationDateTime"] = created.timestamp()
     return {
         "eventID": record["eventID"],
@@ -83,24 +85,44 @@ def _lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
 
 
 @dataclass
+class _Lane:
+    """The records of some partition keys, delivered in order; a failure holds back only this lane."""
+
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    retry_not_before: float = 0.0
+    attempts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
 class StreamPump:
-    """Reads the table's stream like Lambda's event source mapping: in order, retrying from the
-    first failed record, and after MAX_ATTEMPTS sending it to the on-failure queue."""
+    """Reads the table's stream like Lambda's event source mapping: in order per partition key,
+    retrying from the first failed record, and after MAX_ATTEMPTS sending it to the on-failure
+    queue.
+
+    `parallelization` is the mapping's ParallelizationFactor: records are spread over that
+    many lanes by partition key and the lanes are delivered concurrently, so the records of
+    one item (one appointment) stay in order while many appointments are handled at once.
+    The local stack uses 4: with one lane its mail fell behind a client booking one slot
+    after another, because each booking's effects cost four times its own requests."""
 
     table_name: str
     deliver: Callable[[list[dict[str, Any]]], dict[str, Any]]
     dead_letter_queue_url: str | None = None
     batch_size: int = 25
     retry_delay_seconds: float = 0.0  # before a failed record is tried again (the stack waits 1 s)
-    _retry_not_before: float = 0.0
+    parallelization: int = 1
     _iterators: dict[str, str] = field(default_factory=dict)
-    _pending: list[dict[str, Any]] = field(default_factory=list)
-    _attempts: dict[str, int] = field(default_factory=dict)
+    _lanes: list[_Lane] = field(default_factory=list)
+    _hash_key: str = ""
     _stream_arn: str = ""
+    _pool: ThreadPoolExecutor | None = None
 
     def _open(self) -> None:
         streams = client("dynamodbstreams")
-        self._stream_arn = client("dynamodb").describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
+        table = client("dynamodb").describe_table(TableName=self.table_name)["Table"]
+        self._stream_arn = table["LatestStreamArn"]
+        self._hash_key = next(k["AttributeName"] for k in table["KeySchema"] if k["KeyType"] == "HASH")
+        self._lanes = [_Lane() for _ in range(max(1, self.parallelization))]
         for shard in streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]:
             if shard["ShardId"] not in self._iterators:
                 self._iterators[shard["ShardId"]] = streams.get_shard_iterator(
@@ -111,35 +133,56 @@ class StreamPump:
         """Read what is new since the last read (never again what was read) and deliver it in batches."""
         if not self._stream_arn:
             self._open()
-        if self._pending and time.monotonic() < self._retry_not_before:
-            return 0
+        if sum(len(lane.pending) for lane in self._lanes) < READ_LIMIT:
+            self._read()
+        now = time.monotonic()
+        ready = [lane for lane in self._lanes if lane.pending and now >= lane.retry_not_before]
+        if len(ready) <= 1:
+            return sum(self._drain(lane) for lane in ready)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=len(self._lanes), thread_name_prefix="stream-lane")
+        return sum(self._pool.map(self._drain, ready))
+
+    def close(self) -> None:
+        """Let the lane threads go once their current batch is delivered."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+
+    def _read(self) -> None:
         streams = client("dynamodbstreams")
-        if not self._pending:
-            for shard_id, iterator in list(self._iterators.items()):
-                answer = streams.get_records(ShardIterator=iterator, Limit=READ_LIMIT)
-                self._pending.extend(_lambda_record(r, self._stream_arn) for r in answer["Records"])
-                if answer.get("NextShardIterator"):
-                    self._iterators[shard_id] = answer["NextShardIterator"]
+        for shard_id, iterator in list(self._iterators.items()):
+            answer = streams.get_records(ShardIterator=iterator, Limit=READ_LIMIT)
+            for record in answer["Records"]:
+                self._lane_of(record).pending.append(_lambda_record(record, self._stream_arn))
+            if answer.get("NextShardIterator"):
+                self._iterators[shard_id] = answer["NextShardIterator"]
+
+    def _lane_of(self, record: dict[str, Any]) -> _Lane:
+        partition = json.dumps(record["dynamodb"]["Keys"].get(self._hash_key), sort_keys=True)
+        return self._lanes[zlib.crc32(partition.encode()) % len(self._lanes)]
+
+    def _drain(self, lane: _Lane) -> int:
+        """Deliver the lane's records batch by batch until it is empty or a record fails."""
         delivered = 0
-        while self._pending:
-            batch = self._pending[: self.batch_size]
+        while lane.pending:
+            batch = lane.pending[: self.batch_size]
             failures = self.deliver(batch).get("batchItemFailures", [])
             if not failures:
-                del self._pending[: len(batch)]
+                del lane.pending[: len(batch)]
                 delivered += len(batch)
                 for record in batch:
-                    self._attempts.pop(record["dynamodb"]["SequenceNumber"], None)
+                    lane.attempts.pop(record["dynamodb"]["SequenceNumber"], None)
                 continue
             failed = failures[0]["itemIdentifier"]
             index = next(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] == failed)
-            del self._pending[:index]
+            del lane.pending[:index]
             delivered += index
-            self._attempts[failed] = self._attempts.get(failed, 0) + 1
-            if self._attempts[failed] >= MAX_ATTEMPTS:
-                self._dead_letter(self._pending.pop(0))
-                del self._attempts[failed]
+            lane.attempts[failed] = lane.attempts.get(failed, 0) + 1
+            if lane.attempts[failed] >= MAX_ATTEMPTS:
+                self._dead_letter(lane.pending.pop(0))
+                del lane.attempts[failed]
                 continue
-            self._retry_not_before = time.monotonic() + self.retry_delay_seconds
+            lane.retry_not_before = time.monotonic() + self.retry_delay_seconds
             break  # retry from the failed record next round, as Lambda does
         return delivered
 

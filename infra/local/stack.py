@@ -91,6 +91,7 @@ def main() -> int:
         registry.payments_setup().connect(registry.tenant_repository().get(demo.tenant["id"]), account)
     server = pooled_local_server(app, config, "127.0.0.1", port)
     pumps = PumpRunner()
+    stream = None
     if use_emulator:
         from chalicelib.api.events import dispatch_records, run_scheduled_task
         from chalicelib.api.queues import process_refund_batch
@@ -103,7 +104,9 @@ def main() -> int:
             os.environ["SCHEDULER_DLQ_ARN"] = client("sqs").get_queue_attributes(
                 QueueUrl=dead_letters, AttributeNames=["QueueArn"]
             )["Attributes"]["QueueArn"]
-        stream = StreamPump(physical["AppTable"], dispatch_records, dead_letters, retry_delay_seconds=1.0)
+        stream = StreamPump(
+            physical["AppTable"], dispatch_records, dead_letters, retry_delay_seconds=1.0, parallelization=4
+        )
         schedules = SchedulePump(physical["ScheduleGroup"], run_scheduled_task, utc_now, dead_letters)
         pumps.register(Pump("stream", stream.run_once, interval_seconds=0.1))
         pumps.register(Pump("refunds", QueuePump(physical["RefundQueue"], process_refund_batch).run_once))
@@ -145,6 +148,8 @@ def main() -> int:
     finally:
         server.server.server_close()  # no new requests; the ones in flight finish
         pumps.stop()
+        if stream is not None:
+            stream.close()
         pid_file.unlink(missing_ok=True)
         if stripe is not None:
             stripe.stop()
