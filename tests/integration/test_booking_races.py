@@ -10,12 +10,9 @@ transactions exactly as concurrent requests can.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
-from chalice.test import Client
 from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
 
 from chalicelib.api.errors import status_for
@@ -27,22 +24,10 @@ from chalicelib.domain.tenant import Tenant
 from chalicelib.services import registry
 from chalicelib.services.booking import BookingRequest
 from chalicelib.store.appointments import lost_race
-from tests.api.booking_support import MONDAY, NOW, ZONE, Shop, freeze, local
-from tests.api.conftest import Api
-from tests.conftest import PROJECT_DIR
+from tests.api.booking_support import MONDAY, NOW, ZONE, Shop, local
 from tests.races import race
 
 Outcome = Any  # what attempt(i) returned, or the exception it raised
-
-
-@pytest.fixture
-def shop(aws: str) -> Iterator[Shop]:
-    from app import app
-
-    with Client(app, stage_name="dev", project_dir=str(PROJECT_DIR)) as client:
-        freeze(NOW)
-        api = Api(client)
-        yield Shop(api, api.open_tenant("acme"))
 
 
 def winners_and_losers(outcomes: list[Outcome]) -> tuple[list[Outcome], list[BaseException]]:

@@ -15,24 +15,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from chalice.test import Client
 
 from chalicelib.store.table import connection
-from tests.api.booking_support import MONDAY, NOW, Shop, freeze, local
-from tests.api.conftest import Api
-from tests.conftest import PROJECT_DIR
+from tests.api.booking_support import MONDAY, Shop, local
 
 RETRY_EVENT = "needs-retry.dynamodb.TransactWriteItems"
-
-
-@pytest.fixture
-def shop(aws: str) -> Iterator[Shop]:
-    from app import app
-
-    with Client(app, stage_name="dev", project_dir=str(PROJECT_DIR)) as client:
-        freeze(NOW)
-        api = Api(client)
-        yield Shop(api, api.open_tenant("acme"))
 
 
 class LostFirstResponse:
