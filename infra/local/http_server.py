@@ -38,6 +38,8 @@ from chalice.local import (
     LocalGatewayException,
 )
 
+from chalicelib.api.errors import error_body
+
 BACKLOG = 1024
 WORKERS = 32
 IDLE_SECONDS = 10.0
@@ -100,7 +102,7 @@ class ApiRequestHandler(ChaliceRequestHandler):
 
     def _send_error_response(self, error: LocalGatewayException) -> None:
         if isinstance(error, ForbiddenError) and _NO_ROUTE in (error.body or b""):
-            body = {"error": {"code": "not_found", "message": "No such route.", "details": {}}}
+            body = error_body("not_found", "No such route.")
             self._send_http_response(404, {"Content-Type": "application/json"}, json.dumps(body))
             return
         super()._send_error_response(error)
