@@ -26,6 +26,7 @@ from chalicelib.gateways.scheduler import SchedulerGateway
 from chalicelib.observability import logger
 from chalicelib.services.mail_content import MailKind
 from chalicelib.services.notifications import Notifier, Recipient
+from chalicelib.store import read_memo
 from chalicelib.store.audit import AuditRepository
 from chalicelib.store.effects import EffectLedger
 from chalicelib.store.stream import AUDITED_TYPES, TableChange
@@ -104,8 +105,14 @@ class Dispatcher:
         return []
 
     def handle(self, change: TableChange) -> None:
+        """One record's audit entry and effects, all reading the tenant and provider once."""
         if change.tenant_id is None or change.by_ttl:
             return
+        with read_memo.scope():
+            self._handle(change)
+
+    def _handle(self, change: TableChange) -> None:
+        assert change.tenant_id is not None
         self._record_audit(change)
         if change.item_type == "Appointment":
             self._appointment_effects(change)
@@ -135,12 +142,15 @@ class Dispatcher:
         transition = classify(change.old_appointment, new)
         if transition is None or new is None:
             return
+        created = change.old_appointment is None  # no earlier version, so nothing to unschedule
         if transition in (Transition.BOOKED, Transition.CONFIRMED):
             self._mail_everyone(new, MailKind.CONFIRMATION)
-            self._unschedule_earlier(new)
+            if not created:
+                self._unschedule_earlier(new)
             self._schedule_reminders(new)
         elif transition is Transition.HELD:
-            self._unschedule_earlier(new)
+            if not created:
+                self._unschedule_earlier(new)
             self._schedule_hold_expiry(new)
         elif transition is Transition.RESCHEDULED:
             self._mail_everyone(new, MailKind.RESCHEDULE)

@@ -18,6 +18,7 @@ from chalicelib.observability import logger
 from chalicelib.services.booking import BookingService
 from chalicelib.services.mail_content import MailKind
 from chalicelib.services.notifications import Notifier
+from chalicelib.store import read_memo
 from chalicelib.store.appointments import AppointmentRepository
 from chalicelib.store.effects import EffectLedger
 
@@ -46,7 +47,8 @@ class ScheduledTasks:
             return {"outcome": "malformed"}
         try:
             if task == REMINDER_TASK:
-                return {"outcome": self.remind(tenant_id, appointment_id, version, int(payload["offsetMinutes"]))}
+                with read_memo.scope():  # each message reads the tenant and provider: once is enough
+                    return {"outcome": self.remind(tenant_id, appointment_id, version, int(payload["offsetMinutes"]))}
             if task == EXPIRE_HOLD_TASK:
                 expired = self._booking.expire_hold(tenant_id, appointment_id, version)
                 return {"outcome": "expired" if expired else "not_pending"}

@@ -11,7 +11,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from chalicelib.domain.catalog import AvailabilityRule, DateOverride, Provider, Service, WeeklyAvailability
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError
-from chalicelib.store import keys
+from chalicelib.store import keys, read_memo
 from chalicelib.store.codec import (
     intake_from_data,
     intake_to_data,
@@ -215,9 +215,13 @@ class CatalogRepository:
     # providers
     def save_provider(self, tenant_id: str, provider: Provider) -> Provider:
         ensure_bound()
+        read_memo.forget(("provider", tenant_id, provider.id))
         return replace(provider, version=_save_versioned(_provider_item(tenant_id, provider), "provider"))
 
     def get_provider(self, tenant_id: str, provider_id: str) -> Provider:
+        return read_memo.read(("provider", tenant_id, provider_id), lambda: self._load_provider(tenant_id, provider_id))
+
+    def _load_provider(self, tenant_id: str, provider_id: str) -> Provider:
         ensure_bound()
         try:
             return _provider(ProviderItem.get(keys.catalog_pk(tenant_id), keys.provider_sk(provider_id)))
@@ -232,6 +236,7 @@ class CatalogRepository:
     def delete_provider(self, tenant_id: str, provider_id: str) -> None:
         """The provider, its weekly rules and its overrides go together."""
         ensure_bound()
+        read_memo.forget(("provider", tenant_id, provider_id))
         pk = keys.catalog_pk(tenant_id)
         overrides = list(OverrideItem.query(pk, OverrideItem.sk.startswith(keys.overrides_prefix(provider_id))))
         try:

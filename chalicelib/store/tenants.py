@@ -10,7 +10,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from chalicelib.domain.credentials import IssuedKey, KeyKind
 from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError, NotFoundError
 from chalicelib.domain.tenant import ApiKeyRecord, Tenant
-from chalicelib.store import keys
+from chalicelib.store import keys, read_memo
 from chalicelib.store.codec import policy_from_data, policy_to_data
 from chalicelib.store.models import ApiKeyItem, SlugItem, TableItem, TenantItem, version_kwargs
 from chalicelib.store.table import ensure_bound, failed_positions, is_condition_failure, transaction
@@ -102,6 +102,9 @@ class TenantRepository:
         return replace(tenant, version=1)
 
     def get(self, tenant_id: str) -> Tenant:
+        return read_memo.read(("tenant", tenant_id), lambda: self._load(tenant_id))
+
+    def _load(self, tenant_id: str) -> Tenant:
         ensure_bound()
         try:
             item = TenantItem.get(keys.tenant_pk(tenant_id), keys.TENANT_SK)
@@ -119,6 +122,7 @@ class TenantRepository:
     def save(self, tenant: Tenant) -> Tenant:
         """Conditional on the version read; someone else's write in between is a ConcurrentUpdateError."""
         ensure_bound()
+        read_memo.forget(("tenant", tenant.id))
         item = _to_item(tenant)
         try:
             item.save()

@@ -21,9 +21,13 @@ one moto method, installed once per process by `install()`:
   IdempotentParameterMismatchException), as on AWS; moto ignores the token. Without this,
   an SDK retry after a lost response (a read timeout) collides with its own first attempt
   and a booking that was made answers 409.
-- **Queries read their partition.** moto's Query sorts and walks every item of the table,
-  even for one partition. Here each table keeps an index of its base-table and GSI
-  partitions, maintained on every write, so a Query costs O(partition), not O(table).
+- **Queries read their range.** moto's Query sorts and walks every item of the table,
+  even for one partition, and sizes every item of the partition, matched or not. Here each
+  table keeps an index of its base-table and GSI partitions, each in sort-key order,
+  maintained on every write, so a Query hands moto only the items its key condition can
+  match (moto still applies the condition): O(log partition + matches). A tenant's
+  occupancy index holds every appointment it ever had; a booking's query of one day no
+  longer grows with them.
 - **Streams release what was read.** moto keeps every stream record forever. Here a read
   at sequence number s releases the records before s (the reader has them); sequence
   numbers keep growing. Shard iterators expire after 15 minutes, as on AWS.
@@ -50,15 +54,18 @@ on another version so an upgrade is a deliberate review of this file.
 
 from __future__ import annotations
 
+import bisect
 import collections
 import copy
+import decimal
 import functools
 import hashlib
 import inspect
+import itertools
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,35 +166,129 @@ def _locked(operation: Callable[..., Any]) -> Callable[..., Any]:
 # --- Partition index ---------------------------------------------------------------------
 
 
+BASE = ""  # the base table's entry among the indexed key schemas
+
+
+def _sortable(value: DynamoType | None) -> tuple[str, Any] | None:
+    """A sort key value in DynamoDB's order (S by code point = UTF-8 byte order, N by number)."""
+    if value is None:
+        return None
+    if value.type == "S":
+        return ("S", value.value)
+    if value.type == "N":
+        return ("N", decimal.Decimal(value.value))
+    return None  # binary keys: this index does not order them
+
+
+@dataclass
+class SortedPartition:
+    """One partition's items, in sort-key order, so a key condition reads only its range."""
+
+    items: dict[ItemKey, Item] = field(default_factory=dict)
+    order: list[tuple[tuple[str, Any], int]] = field(default_factory=list)  # (sort value, seq), sorted
+    keys_by_seq: dict[int, ItemKey] = field(default_factory=dict)
+    position: dict[ItemKey, tuple[tuple[str, Any], int]] = field(default_factory=dict)
+    unordered: dict[ItemKey, Item] = field(default_factory=dict)  # no sort value we can order
+    sequence: Iterator[int] = field(default_factory=itertools.count)
+
+    def put(self, key: ItemKey, item: Item, sort_value: tuple[str, Any] | None) -> None:
+        self.remove(key)
+        self.items[key] = item
+        if sort_value is None:
+            self.unordered[key] = item
+            return
+        entry = (sort_value, next(self.sequence))
+        bisect.insort(self.order, entry)
+        self.keys_by_seq[entry[1]] = key
+        self.position[key] = entry
+
+    def remove(self, key: ItemKey) -> None:
+        if self.items.pop(key, None) is None:
+            return
+        self.unordered.pop(key, None)
+        entry = self.position.pop(key, None)
+        if entry is not None:
+            del self.order[bisect.bisect_left(self.order, entry)]
+            del self.keys_by_seq[entry[1]]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def matching(self, comparison: str | None, operands: list[DynamoType] | None) -> list[Item]:
+        """Every item the key condition can match (a superset: moto still applies the condition)."""
+        bounds = _bounds(comparison, operands or [])
+        if bounds is None:
+            return list(self.items.values())
+        low, high, prefix = bounds
+        start = 0 if low is None else bisect.bisect_left(self.order, (low, -1))
+        found = list(self.unordered.values())
+        for sort_value, seq in itertools.islice(self.order, start, None):
+            if high is not None and sort_value > high:
+                break
+            if prefix is not None and not (sort_value[0] == "S" and sort_value[1].startswith(prefix)):
+                break
+            found.append(self.items[self.keys_by_seq[seq]])
+        return found
+
+
+Bound = tuple[str, Any]
+
+
+def _bounds(comparison: str | None, operands: list[DynamoType]) -> tuple[Bound | None, Bound | None, str | None] | None:
+    """(lowest, highest, string prefix) a key condition allows; None when it cannot be bounded."""
+    values = [_sortable(o) for o in operands]
+    if comparison is None or not values or any(v is None for v in values):
+        return None
+    first = values[0]
+    assert first is not None
+    if comparison == "EQ":
+        return first, first, None
+    if comparison in ("LT", "LE"):
+        return (first[0], "") if first[0] == "S" else (first[0], decimal.Decimal("-Infinity")), first, None
+    if comparison in ("GT", "GE"):
+        return first, None, None
+    if comparison == "BETWEEN" and len(values) == 2:
+        return first, values[1], None
+    if comparison == "BEGINS_WITH" and first[0] == "S":
+        return first, None, str(first[1])
+    return None
+
+
 @dataclass
 class PartitionIndex:
-    """Which items sit in each GSI partition of one table (base partitions are moto's own dict)."""
+    """Every partition of one table, base and GSI, each in its sort key's order.
 
-    hash_attributes: dict[str, tuple[str, ...]]  # GSI name -> its hash key attribute names
-    members: dict[str, dict[tuple[Any, ...], dict[ItemKey, Item]]] = field(default_factory=dict)
+    moto keeps a table as a dict of partitions and walks the whole table for a GSI query;
+    a query then sorted and sized every item of the partition it asked for. A tenant's
+    occupancy index holds all of its appointments, so a booking's query grew with every
+    booking made; here it reads the range it asks for."""
+
+    schemas: dict[str, tuple[tuple[str, ...], str | None]]  # index (BASE: the table) -> hash names, range name
+    partitions: dict[str, dict[tuple[Any, ...], SortedPartition]] = field(default_factory=dict)
     placed: dict[str, dict[ItemKey, tuple[Any, ...]]] = field(default_factory=dict)
 
     def place(self, key: ItemKey, item: Item | None) -> None:
-        """Record where `key` now sits in every GSI (nowhere, when the item is gone)."""
-        for index, attributes in self.hash_attributes.items():
+        """Record where `key` now sits in every index (nowhere, when the item is gone)."""
+        for index, (hash_names, range_name) in self.schemas.items():
             placed = self.placed.setdefault(index, {})
-            members = self.members.setdefault(index, {})
+            partitions = self.partitions.setdefault(index, {})
             before = placed.pop(key, None)
             if before is not None:
-                partition = members[before]
-                partition.pop(key, None)
+                partition = partitions[before]
+                partition.remove(key)
                 if not partition:
-                    del members[before]
-            after = _gsi_hash(item, attributes) if item is not None else None
-            if after is not None:
+                    del partitions[before]
+            after = _hash_of(item, hash_names) if item is not None else None
+            if item is not None and after is not None:
                 placed[key] = after
-                members.setdefault(after, {})[key] = item  # type: ignore[assignment]
+                sort_value = _sortable(item.attrs.get(range_name)) if range_name else None
+                partitions.setdefault(after, SortedPartition()).put(key, item, sort_value)
 
-    def partition(self, index: str, hash_value: tuple[Any, ...]) -> Iterable[Item]:
-        return self.members.get(index, {}).get(hash_value, {}).values()
+    def partition(self, index: str, hash_value: tuple[Any, ...]) -> SortedPartition:
+        return self.partitions.get(index, {}).get(hash_value) or SortedPartition()
 
 
-def _gsi_hash(item: Item, attributes: tuple[str, ...]) -> tuple[Any, ...] | None:
+def _hash_of(item: Item, attributes: tuple[str, ...]) -> tuple[Any, ...] | None:
     values = []
     for name in attributes:
         value = item.attrs.get(name)
@@ -200,11 +301,12 @@ def _gsi_hash(item: Item, attributes: tuple[str, ...]) -> tuple[Any, ...] | None
 def _index_of(table: Table) -> PartitionIndex:
     index: PartitionIndex | None = table.__dict__.get("_seam_index")
     if index is None:
-        hash_attributes = {
-            gsi.name: tuple(k["AttributeName"] for k in gsi.schema if k["KeyType"] == "HASH")
-            for gsi in table.global_indexes
-        }
-        index = PartitionIndex(hash_attributes)
+        schemas: dict[str, tuple[tuple[str, ...], str | None]] = {BASE: ((table.hash_key_attr,), table.range_key_attr)}
+        for gsi in table.global_indexes:
+            ranges = [k["AttributeName"] for k in gsi.schema if k["KeyType"] == "RANGE"]
+            hash_names = tuple(k["AttributeName"] for k in gsi.schema if k["KeyType"] == "HASH")
+            schemas[gsi.name] = (hash_names, ranges[0] if len(ranges) == 1 else None)
+        index = PartitionIndex(schemas)
         for item in _every_item(table):
             index.place((item.hash_key, item.range_key), item)
         table.__dict__["_seam_index"] = index
@@ -272,7 +374,12 @@ def _install_partition_index() -> None:
     def query(self: Table, *args: Any, **kwargs: Any) -> Any:
         asked = query_signature.bind(self, *args, **kwargs).arguments
         candidates = _query_candidates(
-            self, asked.get("hash_key"), asked.get("index_name"), asked.get("hash_key_conditions")
+            self,
+            asked.get("hash_key"),
+            asked.get("index_name"),
+            asked.get("hash_key_conditions"),
+            asked.get("range_comparison"),
+            asked.get("range_objs"),
         )
         if candidates is None:
             return original_query(self, *args, **kwargs)
@@ -294,22 +401,30 @@ def _query_candidates(
     hash_key: DynamoType | None,
     index_name: str | None,
     hash_key_conditions: list[tuple[str, DynamoType]] | None,
+    range_comparison: str | None,
+    range_operands: list[DynamoType] | None,
 ) -> list[Item] | None:
-    """The items of the queried partition, sorted as moto's all_items() sorts; None = unknown."""
-    if index_name is None or index_name in {i.name for i in table.indexes}:  # base table or LSI
+    """The items of the queried partition that the key condition can match, sorted as moto's
+    all_items() sorts; None = not a shape this index answers (moto walks the table)."""
+    index = _index_of(table)
+    if index_name is None:
         if hash_key is None:
             return None
-        partition = table.items.get(hash_key)
-        if partition is None:
-            return []
-        items = list(partition.values()) if table.range_key_attr else [partition]
-    else:
-        index = _index_of(table)
-        attributes = index.hash_attributes.get(index_name)
-        conditions = dict(hash_key_conditions or ())
-        if attributes is None or set(conditions) != set(attributes):
+        partition = index.partition(BASE, (hash_key,))
+    elif index_name in {i.name for i in table.indexes}:  # a local index: its own sort key
+        if hash_key is None:
             return None
-        items = list(index.partition(index_name, tuple(conditions[a] for a in attributes)))
+        range_comparison = None
+        partition = index.partition(BASE, (hash_key,))
+    else:
+        schema = index.schemas.get(index_name)
+        conditions = dict(hash_key_conditions or ())
+        if schema is None or set(conditions) != set(schema[0]):
+            return None
+        if schema[1] is None:
+            range_comparison = None
+        partition = index.partition(index_name, tuple(conditions[a] for a in schema[0]))
+    items = partition.matching(range_comparison, range_operands)
     return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
 
 

@@ -29,8 +29,10 @@ from chalicelib.gateways.mail import InMemoryMailGateway, MailRejectedError, Mai
 from chalicelib.gateways.sms import InMemorySmsGateway
 from chalicelib.services import registry
 from chalicelib.store import keys
+from chalicelib.store.catalog import CatalogRepository
 from chalicelib.store.effects import LEASE
 from chalicelib.store.models import LockItem
+from chalicelib.store.tenants import TenantRepository
 from infra.local.pumps import MAX_ATTEMPTS, SchedulePump, StreamPump
 from tests.api.booking_support import MONDAY, NOW, TUESDAY, Shop, client, freeze, local
 from tests.api.conftest import Api
@@ -220,6 +222,30 @@ def test_every_record_delivered_twice_still_mails_one_confirmation_to_client_and
         ("confirmation", DANA),
         ("confirmation", DANA),
     ]
+
+
+def test_a_confirmation_reads_the_tenant_and_the_provider_once_for_all_its_effects(
+    shop: Shop, massage: dict, dana: dict, outbox: Outbox, stream: Stream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a booking, and a count of the table reads of tenants and providers
+    booked(shop, massage)
+    reads: list[str] = []
+    for repository, method in ((TenantRepository, "_load"), (CatalogRepository, "_load_provider")):
+        original = getattr(repository, method)
+
+        def counted(self: Any, *args: Any, _original: Any = original, _method: str = method) -> Any:
+            reads.append(_method)
+            return _original(self, *args)
+
+        monkeypatch.setattr(repository, method, counted)
+
+    # WHEN its records are dispatched (two mails, the reminders, the audit entry)
+    stream.flush()
+
+    # THEN everything went out, reading each of them once rather than once per effect
+    assert stream.failures() == []
+    assert len(outbox.gateway.sent) == 2 and len(schedules()) == 2
+    assert sorted(reads) == ["_load", "_load_provider"]
 
 
 def test_a_stream_read_again_from_the_start_sends_nothing_new(
