@@ -55,8 +55,10 @@ on another version so an upgrade is a deliberate review of this file.
 from __future__ import annotations
 
 import bisect
+import calendar
 import collections
 import copy
+import datetime
 import decimal
 import functools
 import hashlib
@@ -106,9 +108,11 @@ FAST_JSON_OPERATIONS = frozenset(
         "BatchWriteItem",
         "TransactGetItems",
         "TransactWriteItems",
+        "GetRecords",
     }
 )
 VERIFY_FAST_JSON = False  # tests: compare every fast body with moto's serializer
+FAST_JSON_WRITTEN: collections.Counter[str] = collections.Counter()  # operation -> fast bodies written
 
 LOCK = threading.RLock()
 _installed = False
@@ -728,7 +732,11 @@ class _NotPlainJson(Exception):
 
 
 def _wire(value: Any) -> Any:
-    """`value` as moto's JSON serializer writes it: None-valued keys dropped, only JSON types."""
+    """`value` as moto's JSON serializer writes it: None-valued keys dropped, only JSON types,
+    instants as epoch seconds truncated to the millisecond (as its timestamp serializer does)."""
+    if isinstance(value, datetime.datetime):
+        seconds = calendar.timegm(value.utctimetuple())
+        return seconds + (value.microsecond // 1000) / 1000.0 if value.microsecond else seconds
     if isinstance(value, dict):
         return {str(k): _wire(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
@@ -756,10 +764,28 @@ def _install_fast_item_json() -> None:
             expected = original(self, context)
             if json.loads(expected[2]) != json.loads(body):
                 raise AssertionError(f"fast {operation} body differs: {body} != {expected[2]!r}")
+        FAST_JSON_WRITTEN[operation] += 1
         version = context.service_model.metadata.get("jsonVersion", "1.0")
         return 200, {"Content-Type": f"application/x-amz-json-{version}"}, body
 
     DynamoResult.execute_result = execute_result  # type: ignore[method-assign,assignment]
+
+    # A stream read returns up to a thousand records, each with two item images: the pump's
+    # every round. Its result is a plain ActionResult, so it is given the same fast body.
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    class StreamRecordsResult(ActionResult):
+        pass
+
+    StreamRecordsResult.execute_result = execute_result  # type: ignore[method-assign,assignment]
+
+    original_get_records = DynamoDBStreamsHandler.get_records
+
+    def get_records(self: DynamoDBStreamsHandler) -> ActionResult:
+        answer = original_get_records(self)
+        return StreamRecordsResult(answer.result)
+
+    DynamoDBStreamsHandler.get_records = get_records  # type: ignore[method-assign]
 
 
 def _install_cached_routing() -> None:

@@ -221,7 +221,25 @@ _RICH = {
 
 
 def test_item_responses_written_as_plain_json_equal_moto_s_own_serializer(aws: str, verified_fast_json: None) -> None:
+    from infra.local.dynamodb_seam import FAST_JSON_WRITTEN
+
     dynamodb = client("dynamodb")
+    textual = {k: v for k, v in _RICH.items() if k != "b"}  # no binary: Query and Scan take the fast path
+    for n in range(3):
+        dynamodb.put_item(TableName=aws, Item={"pk": {"S": "P#t"}, "sk": {"S": f"{n}"}, **textual})
+    fast_queries = FAST_JSON_WRITTEN["Query"]
+    dynamodb.query(TableName=aws, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "P#t"}})
+    dynamodb.query(
+        TableName=aws,
+        KeyConditionExpression="pk = :p AND sk > :s",
+        ExpressionAttributeValues={":p": {"S": "P#t"}, ":s": {"S": "0"}},
+        Limit=1,
+        ScanIndexForward=False,
+    )
+    assert FAST_JSON_WRITTEN["Query"] == fast_queries + 2
+    fast_reads = FAST_JSON_WRITTEN["GetRecords"]
+    assert [r["eventName"] for r in _stream_records(aws)] == ["INSERT"] * 3  # images, instants and all
+    assert FAST_JSON_WRITTEN["GetRecords"] == fast_reads + 1
     for n in range(5):
         item = {"pk": {"S": "P#j"}, "sk": {"S": f"{n}"}, **_RICH, "gsi1pk": {"S": "G#j"}, "gsi1sk": {"S": str(n)}}
         dynamodb.put_item(TableName=aws, Item=item, ReturnValues="ALL_OLD", ReturnConsumedCapacity="TOTAL")
