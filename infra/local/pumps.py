@@ -199,33 +199,59 @@ class StreamPump:
 @dataclass
 class SchedulePump:
     """Fires due one-time schedules of a group by calling their target with the schedule's
-    input, then deletes them (ActionAfterCompletion: DELETE). moto's schedules never fire."""
+    input, then deletes them (ActionAfterCompletion: DELETE). moto's schedules never fire.
+
+    Listing the group costs O(schedules), and a day of bookings leaves thousands of
+    reminders waiting: the stack lists at most every `list_every_seconds` (15 s) and reads
+    each new schedule once. A known schedule that falls due is read again before it fires,
+    so one deleted or changed since the listing is never fired from a stale copy. A schedule
+    therefore fires up to that interval after its time if it was created less than that
+    before it (EventBridge Scheduler itself promises about a minute)."""
 
     group: str
     target: Callable[[dict[str, Any]], Any]
     clock: Callable[[], datetime]
     dead_letter_queue_url: str | None = None
+    list_every_seconds: float = 0.0  # 0: list on every round (tests)
     _attempts: dict[str, int] = field(default_factory=dict)
-    # name -> (version, due, input): a schedule is read once, not on every round (a day of
-    # bookings leaves thousands of reminders waiting, and each GetSchedule is a call).
+    # name -> (version, due, input), from the last listing and the reads since
     _known: dict[str, tuple[str, datetime, str]] = field(default_factory=dict)
+    _listed_at: float = float("-inf")
 
-    def _due(self) -> list[tuple[str, str]]:
-        """(name, input) of every schedule of the group that is due now."""
+    def _list(self) -> None:
         scheduler = client("scheduler")
         listed: dict[str, str] = {}
         for page in scheduler.get_paginator("list_schedules").paginate(GroupName=self.group):
             for summary in page.get("Schedules", []):
-                listed[summary["Name"]] = str(summary.get("LastModificationDate") or summary.get("CreationDate"))
+                listed[summary["Name"]] = _version(summary)
         for name in [n for n in self._known if listed.get(n) != self._known[n][0]]:
             del self._known[name]
-        for name, version in listed.items():
+        for name in listed:
             if name not in self._known:
-                schedule = scheduler.get_schedule(Name=name, GroupName=self.group)
-                due = parse_at_expression(schedule["ScheduleExpression"])
-                self._known[name] = (version, due, schedule["Target"]["Input"])
+                self._read(name)
+        self._listed_at = time.monotonic()
+
+    def _read(self, name: str) -> bool:
+        """Remember the schedule as it is now; False when it is gone."""
+        try:
+            schedule = client("scheduler").get_schedule(Name=name, GroupName=self.group)
+        except client("scheduler").exceptions.ResourceNotFoundException:
+            self._known.pop(name, None)
+            return False
+        due = parse_at_expression(schedule["ScheduleExpression"])
+        self._known[name] = (_version(schedule), due, schedule["Target"]["Input"])
+        return True
+
+    def _due(self) -> list[tuple[str, str]]:
+        """(name, input) of every schedule of the group that is due now."""
+        fresh = time.monotonic() - self._listed_at >= self.list_every_seconds
+        if fresh:
+            self._list()
         now = self.clock()
-        return [(name, known[2]) for name, known in self._known.items() if known[1] <= now]
+        due = [name for name, known in self._known.items() if known[1] <= now]
+        if not fresh:  # read since the listing? confirm each one as it is now
+            due = [name for name in due if self._read(name) and self._known[name][1] <= now]
+        return [(name, self._known[name][2]) for name in due]
 
     def run_once(self) -> int:
         scheduler = client("scheduler")
@@ -246,6 +272,10 @@ class SchedulePump:
             self._known.pop(name, None)
             fired += 1
         return fired
+
+
+def _version(schedule: dict[str, Any]) -> str:
+    return str(schedule.get("LastModificationDate") or schedule.get("CreationDate"))
 
 
 @dataclass

@@ -107,7 +107,9 @@ def main() -> int:
         stream = StreamPump(
             physical["AppTable"], dispatch_records, dead_letters, retry_delay_seconds=1.0, parallelization=4
         )
-        schedules = SchedulePump(physical["ScheduleGroup"], run_scheduled_task, utc_now, dead_letters)
+        schedules = SchedulePump(
+            physical["ScheduleGroup"], run_scheduled_task, utc_now, dead_letters, list_every_seconds=15.0
+        )
         pumps.register(Pump("stream", stream.run_once, interval_seconds=0.1))
         pumps.register(Pump("refunds", QueuePump(physical["RefundQueue"], process_refund_batch).run_once))
         pumps.register(Pump("schedules", schedules.run_once, interval_seconds=1.0))

@@ -521,6 +521,31 @@ def test_the_local_schedule_pump_fires_only_due_schedules_and_deletes_them_after
     assert set(schedules()) == {f"rem-{appointment['id']}-60-v1"}
 
 
+def test_a_pump_that_lists_rarely_never_fires_a_schedule_deleted_since_its_listing(
+    shop: Shop, massage: dict, dana: dict, outbox: Outbox, stream: Stream
+) -> None:
+    # GIVEN two bookings' reminders, listed once by a pump that lists only every hour
+    first = booked(shop, massage, TUESDAY, "10:00")
+    second = booked(shop, massage, TUESDAY, "11:00", client=client("Bob"))
+    stream.flush()
+    pump = SchedulePump(GROUP, run_scheduled_task, registry.clock, list_every_seconds=3600)
+    assert pump.run_once() == 0
+
+    # WHEN the first booking's 24-hour reminder is deleted behind the pump's back, and both
+    # bookings' 24-hour reminders are then due
+    boto3.client("scheduler").delete_schedule(Name=f"rem-{first['id']}-1440-v1", GroupName=GROUP)
+    freeze(from_iso(local(TUESDAY, "11:00")) - timedelta(hours=23))
+    fired = pump.run_once()
+
+    # THEN only the one still on the scheduler fired, to Bob and the provider
+    assert fired == 1
+    assert sorted(m.recipient for m in outbox.gateway.sent if m.tags["kind"] == "reminder") == [
+        "bob@example.test",
+        DANA,
+    ]
+    assert f"rem-{second['id']}-1440-v1" not in schedules()
+
+
 @dataclass
 class ThrottlesOnce(InMemoryMailGateway):
     """SES throttling the first reminder to one address, then accepting everything."""
