@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 STAGE ?= dev
 
-.PHONY: run test lint typecheck unit bench package deploy clean
+.PHONY: run test lint typecheck unit bench soak package deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,9 +30,20 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit
 
+# Benchmarks print figures and never assert them (shared machines are noisy). CI runs both
+# once at a small size so they cannot rot: `make bench BENCH_ITEMS=2000`,
+# `make soak SOAK_ARGS="--bookings 100 --block 50 --race 16"`.
+BENCH_ITEMS ?= 20000
+SOAK_ARGS ?= --bookings 2000 --block 500 --race 64
+
 bench: $(STAMP)
 	$(PY) -m tests.bench.bench_slots
 	$(PY) -m tests.bench.bench_availability_calls
+	$(PY) -m tests.bench.bench_emulator --items $(BENCH_ITEMS)
+
+# A day of traffic on `make run`'s program: latency, memory, mail delay, a race, the stop.
+soak: $(STAMP)
+	$(PY) -m tests.bench.soak $(SOAK_ARGS)
 
 # Chalice's SAM output merged with infra/template.json, ready for `aws cloudformation deploy`.
 package: $(STAMP)
