@@ -326,3 +326,38 @@ class FreeShop:
         listed = requests.get(f"{self.api_url}/_local/mail", timeout=30)
         assert listed.status_code == 200, listed.text
         return [m for m in listed.json()["items"] if email in m["to"]]
+
+
+class MailWatch:
+    """Finds the confirmation to each sampled address in the outbox (headers only).
+
+    Its arrival is the file's modification time, compared with the wall-clock time of the
+    201: the soak looks only every few bookings, and timing its own look would measure
+    that interval, not the stack."""
+
+    def __init__(self, outbox: Path) -> None:
+        self._outbox = outbox
+        self._seen: set[str] = set()
+        self._arrived: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def _scan(self) -> None:
+        for path in self._outbox.glob("*.eml"):
+            if path.name in self._seen:
+                continue
+            self._seen.add(path.name)
+            head = path.read_bytes()[:4096].decode(errors="replace")
+            for line in head.splitlines():
+                if line.lower().startswith("to:"):
+                    self._arrived.setdefault(line.split("<")[-1].rstrip(">").strip(), path.stat().st_mtime)
+                    break
+
+    def delay(self, email: str, since: float, deadline: float = 30.0) -> float | None:
+        """Seconds from `since` (wall clock) until mail to `email` was written, waiting up to the deadline."""
+        while time.time() - since < deadline:
+            with self._lock:
+                self._scan()
+                if email in self._arrived:
+                    return max(0.0, self._arrived[email] - since)
+            time.sleep(0.05)
+        return None

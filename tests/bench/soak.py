@@ -17,7 +17,6 @@ import argparse
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ import requests
 from tests.races import race
 from tests.stack_process import (
     FreeShop,
+    MailWatch,
     MemorySampler,
     StackProcess,
     resident_bytes,
@@ -38,7 +38,6 @@ from tests.stack_process import (
 )
 
 MAIL_SAMPLE_EVERY = 10  # every 10th booking's mail delay is measured
-MAIL_DEADLINE_SECONDS = 30.0
 MB = 1024 * 1024
 
 
@@ -49,41 +48,6 @@ class Block:
     refused: Counter[int] = field(default_factory=Counter)
     rss: int = 0
     rss_by_process: list[int] = field(default_factory=list)  # the stack first, then what it started
-
-
-class MailWatch:
-    """Finds the confirmation to each sampled address in the outbox (headers only).
-
-    Its arrival is the file's modification time, compared with the wall-clock time of the
-    201: the soak looks only every few bookings, and timing its own look would measure
-    that interval, not the stack."""
-
-    def __init__(self, outbox: Path) -> None:
-        self._outbox = outbox
-        self._seen: set[str] = set()
-        self._arrived: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def _scan(self) -> None:
-        for path in self._outbox.glob("*.eml"):
-            if path.name in self._seen:
-                continue
-            self._seen.add(path.name)
-            head = path.read_bytes()[:4096].decode(errors="replace")
-            for line in head.splitlines():
-                if line.lower().startswith("to:"):
-                    self._arrived.setdefault(line.split("<")[-1].rstrip(">").strip(), path.stat().st_mtime)
-                    break
-
-    def delay(self, email: str, since: float) -> float | None:
-        """Seconds from `since` (wall clock) until mail to `email` was written, waiting up to the deadline."""
-        while time.time() - since < MAIL_DEADLINE_SECONDS:
-            with self._lock:
-                self._scan()
-                if email in self._arrived:
-                    return max(0.0, self._arrived[email] - since)
-            time.sleep(0.05)
-        return None
 
 
 def _pct(values: list[float], q: float) -> float:
