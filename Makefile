@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) -m tests.bench.bench_slots
 	$(PY) -m tests.bench.bench_availability_calls
 	$(PY) -m tests.bench.bench_emulator --items $(BENCH_ITEMS)
+	$(PY) -m tests.bench.bench_cold_start
 
 # A day of traffic on `make run`'s program: latency, memory, mail delay, a race, the stop.
 soak: $(STAMP)

@@ -15,7 +15,6 @@ from chalice import Blueprint
 
 from chalicelib.actor import SYSTEM, act_as
 from chalicelib.services import registry
-from chalicelib.store.stream import decode
 
 bp = Blueprint(__name__)
 
@@ -29,6 +28,8 @@ MAIL_EVENTS_TOPIC = os.environ.get("MAIL_EVENTS_TOPIC", "scheduling-dev-mail-eve
 
 def dispatch_records(records: list[dict[str, Any]]) -> dict[str, Any]:
     """The stream handler's work, callable with the raw Lambda records (the local pump uses it too)."""
+    from chalicelib.store.stream import decode  # boto3's deserializer: only the stream function needs it
+
     act_as(SYSTEM)
     failed = registry.dispatcher().handle_batch(
         (str(r.get("dynamodb", {}).get("SequenceNumber", "")), partial(decode, r)) for r in records

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice import Blueprint
 
 from chalicelib import config
 from chalicelib.actor import SYSTEM, act_as
 from chalicelib.services import registry
+
+if TYPE_CHECKING:  # Powertools' batch utilities load on the worker's first batch, not in every function
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 bp = Blueprint(__name__)
 REFUND_QUEUE = os.environ.get("REFUND_QUEUE_NAME", "scheduling-dev-refunds")
@@ -31,6 +32,8 @@ def process_refund_record(record: SQSRecord) -> str:
 
 
 def process_refund_batch(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
     act_as(SYSTEM)
     # A batch whose every record failed is still a partial batch response (each item retried,
     # counted against the redrive policy), not an invocation error.

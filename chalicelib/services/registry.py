@@ -1,14 +1,17 @@
 """Lazily built service objects, one per process (warm Lambdas reuse them).
 
 Built on first use, never at import, so configuration is read when it is there; tests
-swap the clock or reset everything between cases.
+swap the clock or reset everything between cases. The services only the event-driven
+functions use (the dispatcher, notifier, scheduled tasks, Stripe and SES events) are
+imported inside their factories: every Lambda imports this module, and their imports
+(jinja2 and the mail templates) would otherwise be paid by every API cold start.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalicelib import config
 from chalicelib.domain.clock import utc_now
@@ -25,14 +28,9 @@ from chalicelib.services.booking import BookingService
 from chalicelib.services.calendars import TenantViews
 from chalicelib.services.catalog import CatalogService
 from chalicelib.services.checkout import CheckoutService
-from chalicelib.services.dispatcher import Dispatcher
-from chalicelib.services.mail_events import MailEvents
-from chalicelib.services.notifications import Notifier
 from chalicelib.services.payments import Payments
 from chalicelib.services.payments_setup import PaymentsSetup
 from chalicelib.services.refunds import Refunds
-from chalicelib.services.scheduled_tasks import ScheduledTasks
-from chalicelib.services.stripe_events import StripeEvents
 from chalicelib.services.tenants import TenantService
 from chalicelib.store.appointments import AppointmentRepository
 from chalicelib.store.audit import AuditRepository
@@ -41,6 +39,13 @@ from chalicelib.store.effects import EffectLedger
 from chalicelib.store.payments import PaymentRepository
 from chalicelib.store.suppressions import SuppressionRepository
 from chalicelib.store.tenants import TenantRepository
+
+if TYPE_CHECKING:  # imported where built: the API's functions never load mail templates (jinja2)
+    from chalicelib.services.dispatcher import Dispatcher
+    from chalicelib.services.mail_events import MailEvents
+    from chalicelib.services.notifications import Notifier
+    from chalicelib.services.scheduled_tasks import ScheduledTasks
+    from chalicelib.services.stripe_events import StripeEvents
 
 T = TypeVar("T")
 _instances: dict[str, Any] = {}
@@ -172,6 +177,8 @@ def scheduler_gateway() -> SchedulerGateway:
 
 
 def notifier() -> Notifier:
+    from chalicelib.services.notifications import Notifier
+
     return _once(
         "notifier",
         lambda: Notifier(
@@ -187,6 +194,8 @@ def notifier() -> Notifier:
 
 
 def dispatcher() -> Dispatcher:
+    from chalicelib.services.dispatcher import Dispatcher
+
     return _once(
         "dispatcher",
         lambda: Dispatcher(
@@ -202,6 +211,8 @@ def dispatcher() -> Dispatcher:
 
 
 def scheduled_tasks() -> ScheduledTasks:
+    from chalicelib.services.scheduled_tasks import ScheduledTasks
+
     return _once(
         "scheduled_tasks",
         lambda: ScheduledTasks(appointment_repository(), booking_service(), notifier(), effect_ledger(), clock),
@@ -209,6 +220,8 @@ def scheduled_tasks() -> ScheduledTasks:
 
 
 def mail_events() -> MailEvents:
+    from chalicelib.services.mail_events import MailEvents
+
     return _once("mail_events", lambda: MailEvents(suppression_repository(), clock))
 
 
@@ -220,6 +233,8 @@ def refunds() -> Refunds:
 
 
 def stripe_events() -> StripeEvents:
+    from chalicelib.services.stripe_events import StripeEvents
+
     return _once(
         "stripe_events",
         lambda: StripeEvents(
