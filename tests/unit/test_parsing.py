@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-
 from chalicelib.api.catalog_schema import parse_override, parse_rules, parse_service
 from chalicelib.api.parsing import MAX_BODY_BYTES, FieldErrors, Reader, parse_json_object
-from chalicelib.api.requests import decode_cursor, encode_cursor
 from chalicelib.api.tenant_schema import apply_settings
+
+from chalicelib.api.requests import decode_cursor, encode_cursor
 from chalicelib.domain.errors import ValidationError
 from chalicelib.domain.tenant import Tenant
 
