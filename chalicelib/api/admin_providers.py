@@ -13,7 +13,7 @@ from chalicelib.api.catalog_models import (
     ProviderPage,
     WeeklyRules,
 )
-from chalicelib.api.model_types import Body, Page, merged, partial, validated
+from chalicelib.api.model_types import Body, Page, partial, patched
 from chalicelib.api.requests import page
 from chalicelib.api.routing import api_route
 from chalicelib.domain import catalog
@@ -53,7 +53,7 @@ def patch_provider(caller: Caller, provider_id: str, body: Body) -> Provider:
     """Change some fields of a provider; the whole is checked again"""
 
     def edit(current: catalog.Provider) -> catalog.Provider:
-        changed = validated(NewProvider, merged(Provider.of(current), body))
+        changed = patched(NewProvider, Provider.of(current), body)
         return changed.to_domain(current.id, registry.clock(), current.created_at, current.version)
 
     return Provider.of(registry.catalog_service().update_provider(caller.tenant_id, provider_id, edit))

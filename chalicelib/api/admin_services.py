@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api.catalog_models import NewService, Service, ServicePage
-from chalicelib.api.model_types import Body, Page, merged, partial, validated
+from chalicelib.api.model_types import Body, Page, partial, patched
 from chalicelib.api.requests import page
 from chalicelib.api.routing import api_route
 from chalicelib.domain import catalog
@@ -43,7 +43,7 @@ def patch_service(caller: Caller, service_id: str, body: Body) -> Service:
     """Change some fields of a service; the whole is checked again"""
 
     def edit(current: catalog.Service) -> catalog.Service:
-        changed = validated(NewService, merged(Service.of(current), body))
+        changed = patched(NewService, Service.of(current), body)
         return changed.to_domain(current.id, current.currency, registry.clock(), current.created_at, current.version)
 
     return Service.of(registry.catalog_service().update_service(caller.tenant_id, service_id, edit))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.api.model_types import Body, merged, partial, validated
+from chalicelib.api.model_types import Body, partial, patched
 from chalicelib.api.routing import api_route
 from chalicelib.api.tenant_models import RotatedKey, TenantBody, TenantSettings
 from chalicelib.services import registry
@@ -23,7 +23,7 @@ def get_tenant(caller: Caller) -> TenantBody:
 @api_route(bp, "/v1/admin/tenant", "PATCH", auth="admin", body=SettingsPatch, response=TenantBody, errors=(409,))
 def patch_tenant(caller: Caller, body: Body) -> TenantBody:
     """Change some settings (the slug cannot change); the whole is checked again"""
-    settings = validated(TenantSettings, merged(TenantBody.of(caller.tenant), body))
+    settings = patched(TenantSettings, TenantBody.of(caller.tenant), body)
     return TenantBody.of(registry.tenant_service().save_settings(settings.apply_to(caller.tenant, registry.clock())))
 
 

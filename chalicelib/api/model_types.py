@@ -181,7 +181,13 @@ def _path(loc: Loc) -> str:
     return path or "body"
 
 
-_MESSAGES = {"missing": "is required", "extra_forbidden": "is not a known field"}
+# Pydantic's wording, except where it would name an internal class.
+_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a known field",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+}
 
 
 def field_problems(error: pydantic.ValidationError) -> dict[str, str]:
@@ -227,12 +233,10 @@ def parse_json_object(raw: bytes | str | None) -> dict[str, Any]:
     return body
 
 
-def merged(current: Body, patch: Body) -> dict[str, Any]:
-    """PATCH: the current resource's JSON with the fields the client sent replaced."""
-    return {
-        **{k: v for k, v in current.json_body().items() if k not in READ_ONLY},
-        **patch.model_dump(mode="json", by_alias=True, exclude_unset=True),
-    }
+def patched(model: type[M], current: Body, patch: Body) -> M:
+    """PATCH: the current resource's JSON with the fields the client sent replaced, checked whole."""
+    changed = patch.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    return validated(model, {k: v for k, v in current.json_body().items() if k not in READ_ONLY} | changed)
 
 
 def _optional(info: pydantic.fields.FieldInfo) -> Any:
