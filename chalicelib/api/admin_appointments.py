@@ -49,7 +49,7 @@ def list_appointments(caller: Caller, query: AppointmentQuery) -> AppointmentPag
     status=201,
     body=AdminBooking,
     response=Booked,
-    errors=(409, 422, 503),
+    errors=(404, 409, 422, 503),
 )
 def create_appointment(caller: Caller, body: AdminBooking) -> Booked:
     """Book for a client (skipPayment confirms without taking money)"""

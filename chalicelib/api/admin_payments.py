@@ -24,7 +24,7 @@ STRIPE = "/v1/admin/payments/stripe"
 APPOINTMENT = "/v1/admin/appointments/{appointment_id}"
 
 
-@api_route(bp, STRIPE, "PUT", auth="admin", body=StripeAccountBody, response=StripeAccount, errors=(422, 503))
+@api_route(bp, STRIPE, "PUT", auth="admin", body=StripeAccountBody, response=StripeAccount, errors=(409, 422, 503))
 def connect_stripe_account(caller: Caller, body: StripeAccountBody) -> StripeAccount:
     """Use an existing Stripe connected account (422 when Stripe does not know it)"""
     return StripeAccount.model_validate(registry.payments_setup().connect(caller.tenant, body.account_id))

@@ -59,7 +59,7 @@ def patch_provider(caller: Caller, provider_id: str, body: Body) -> Provider:
     return Provider.of(registry.catalog_service().update_provider(caller.tenant_id, provider_id, edit))
 
 
-@api_route(bp, PROVIDER, "DELETE", auth="admin")
+@api_route(bp, PROVIDER, "DELETE", auth="admin", status=204)
 def delete_provider(caller: Caller, provider_id: str) -> None:
     """Delete a provider with its rules and overrides"""
     registry.catalog_service().delete_provider(caller.tenant_id, provider_id)
@@ -92,7 +92,7 @@ def list_overrides(caller: Caller, provider_id: str, query: Page) -> DateOverrid
     return DateOverridePage.of(page(query, overrides, lambda o: f"{o.date.isoformat()}#{o.id}"))
 
 
-@api_route(bp, PROVIDER + "/overrides/{override_id}", "DELETE", auth="admin")
+@api_route(bp, PROVIDER + "/overrides/{override_id}", "DELETE", auth="admin", status=204)
 def delete_override(caller: Caller, provider_id: str, override_id: str) -> None:
     """Delete a date override"""
     registry.catalog_service().delete_override(caller.tenant_id, provider_id, override_id)

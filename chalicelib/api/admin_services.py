@@ -49,7 +49,7 @@ def patch_service(caller: Caller, service_id: str, body: Body) -> Service:
     return Service.of(registry.catalog_service().update_service(caller.tenant_id, service_id, edit))
 
 
-@api_route(bp, "/v1/admin/services/{service_id}", "DELETE", auth="admin")
+@api_route(bp, "/v1/admin/services/{service_id}", "DELETE", auth="admin", status=204)
 def delete_service(caller: Caller, service_id: str) -> None:
     """Delete a service"""
     registry.catalog_service().delete_service(caller.tenant_id, service_id)

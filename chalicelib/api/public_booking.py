@@ -72,7 +72,7 @@ def availability(caller: Caller, service_id: str, query: AvailabilityQuery) -> A
     status=201,
     body=NewBooking,
     response=Booked,
-    errors=(409, 422, 503),
+    errors=(404, 409, 422, 503),
 )
 def book(caller: Caller, body: NewBooking) -> Booked:
     """Book a start availability offers (409 slot_unavailable, 422 outside_availability or intake)"""
