@@ -78,7 +78,20 @@ class AvailabilityQuery(Query):
 
 
 class TokenQuery(Query):
-    token: Token
+    token: Token | None = Field(None, description="the action token; prefer the X-Manage-Token header")
+
+
+class TokenHeader(Query):
+    """The action token in a header (preferred: a token in a URL ends up in access logs)."""
+
+    manage_token: Token | None = Field(None, alias="x-manage-token", description="the appointment's action token")
+
+    def token(self, given: str | None) -> str:
+        """The header's token, else the one in the body or query; one of them is required."""
+        token = self.manage_token or given
+        if token is None:
+            raise ValidationError("The action token is missing.", {"fields": {"token": "is required"}})
+        return token
 
 
 class WindowQuery(Page):
@@ -155,7 +168,7 @@ class AdminCancel(Body):
 
 
 class TokenCancel(Body):
-    token: Token
+    token: Token | None = Field(None, description="or the X-Manage-Token header")
     reason: Note | None = None
 
 
@@ -165,7 +178,7 @@ class Reschedule(Body):
 
 
 class TokenReschedule(Reschedule):
-    token: Token
+    token: Token | None = Field(None, description="or the X-Manage-Token header")
 
 
 class Slot(Body):

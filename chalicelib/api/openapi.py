@@ -101,7 +101,7 @@ def example(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
     return {"date-time": "2027-03-14T14:00:00Z", "date": "2027-03-14"}.get(schema.get("format", ""), "string")
 
 
-def _parameters(op: Operation, query_schema: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _parameters(op: Operation, defs: dict[str, Any], keys: dict[Any, Any]) -> list[dict[str, Any]]:
     params = [
         {
             "name": name,
@@ -112,17 +112,18 @@ def _parameters(op: Operation, query_schema: dict[str, Any] | None) -> list[dict
         }
         for name in re.findall(r"{(\w+)}", camel_path(op.path))
     ]
-    for name, schema in (query_schema or {}).get("properties", {}).items():
-        described = {k: v for k, v in schema.items() if k not in ("title", "description")}
-        params.append(
-            {
-                "name": name,
-                "in": "query",
-                "required": name in query_schema.get("required", []),  # type: ignore[union-attr]
-                "description": schema.get("description", name),
-                "schema": described,
-            }
-        )
+    for where, model in (("query", op.query), ("header", op.header)):
+        found = defs[keys[(model, "validation")]["$ref"].rsplit("/", 1)[1]] if model else {}
+        for name, schema in found.get("properties", {}).items():
+            params.append(
+                {
+                    "name": name,
+                    "in": where,
+                    "required": name in found.get("required", []),
+                    "description": schema.get("description", name),
+                    "schema": {k: v for k, v in schema.items() if k not in ("title", "description")},
+                }
+            )
     return params
 
 
@@ -136,13 +137,13 @@ def openapi_document(served: set[tuple[str, str]] | None = None) -> dict[str, An
     wanted: list[tuple[type[Body], JsonSchemaMode]] = [(Error, "serialization")]
     wanted += [(op.body, "validation") for op in ops if op.body]
     wanted += [(op.query, "validation") for op in ops if op.query]
+    wanted += [(op.header, "validation") for op in ops if op.header]
     wanted += [(op.response, "serialization") for op in ops if op.response]
     keys, top = models_json_schema(list(dict.fromkeys(wanted)), ref_template=REF, schema_generator=ContractSchema)
     defs: dict[str, Any] = top.get("$defs", {})
     error = {"description": "", "content": {"application/json": {"schema": keys[(Error, "serialization")]}}}
     paths: dict[str, dict[str, Any]] = {}
     for op in ops:
-        query = defs.get(keys[(op.query, "validation")]["$ref"].rsplit("/", 1)[1]) if op.query else None
         responses: dict[str, Any] = {}
         for status in op.statuses:
             if status == op.status:
@@ -154,7 +155,7 @@ def openapi_document(served: set[tuple[str, str]] | None = None) -> dict[str, An
             "summary": op.summary,
             "operationId": f"{op.method.lower()}{re.sub(r'[^A-Za-z0-9]', '_', op.path)}",
             "security": [{SECURITY[op.auth]: []}] if op.auth in SECURITY else [],
-            "parameters": _parameters(op, query),
+            "parameters": _parameters(op, defs, keys),
             "responses": responses,
         }
         if op.body:

@@ -16,6 +16,7 @@ from chalicelib.api.appointment_models import (
     NewBooking,
     Slot,
     TokenCancel,
+    TokenHeader,
     TokenQuery,
     TokenReschedule,
 )
@@ -79,17 +80,29 @@ def book(caller: Caller, body: NewBooking) -> Booked:
     return booked(registry.booking_service().book(caller.tenant, body.to_domain()))
 
 
-@api_route(bp, APPOINTMENT, "GET", auth="public", query=TokenQuery, response=Appointment, errors=(410,))
-def get_appointment(caller: Caller, appointment_id: str, query: TokenQuery) -> Appointment:
+@api_route(
+    bp, APPOINTMENT, "GET", auth="public", query=TokenQuery, header=TokenHeader, response=Appointment, errors=(410,)
+)
+def get_appointment(caller: Caller, appointment_id: str, query: TokenQuery, header: TokenHeader) -> Appointment:
     """The appointment as its client may see it, with its action token"""
-    return Appointment.of(registry.booking_service().view_with_token(caller.tenant_id, appointment_id, query.token))
+    token = header.token(query.token)
+    return Appointment.of(registry.booking_service().view_with_token(caller.tenant_id, appointment_id, token))
 
 
-@api_route(bp, APPOINTMENT + "/cancel", "POST", auth="public", body=TokenCancel, response=Cancelled, errors=(409, 410))
-def cancel(caller: Caller, appointment_id: str, body: TokenCancel) -> Cancelled:
+@api_route(
+    bp,
+    APPOINTMENT + "/cancel",
+    "POST",
+    auth="public",
+    body=TokenCancel,
+    header=TokenHeader,
+    response=Cancelled,
+    errors=(409, 410),
+)
+def cancel(caller: Caller, appointment_id: str, body: TokenCancel, header: TokenHeader) -> Cancelled:
     """Cancel with the action token; the refund follows the cancellation policy"""
-    service = registry.booking_service()
-    return cancelled(service.cancel(caller.tenant_id, appointment_id, body.reason, token=body.token))
+    token = header.token(body.token)
+    return cancelled(registry.booking_service().cancel(caller.tenant_id, appointment_id, body.reason, token=token))
 
 
 @api_route(
@@ -98,10 +111,12 @@ def cancel(caller: Caller, appointment_id: str, body: TokenCancel) -> Cancelled:
     "POST",
     auth="public",
     body=TokenReschedule,
+    header=TokenHeader,
     response=Booked,
     errors=(409, 410, 422),
 )
-def reschedule(caller: Caller, appointment_id: str, body: TokenReschedule) -> Booked:
+def reschedule(caller: Caller, appointment_id: str, body: TokenReschedule, header: TokenHeader) -> Booked:
     """Move to another start (and provider) with the action token; answers a new token"""
+    token = header.token(body.token)
     service = registry.booking_service()
-    return booked(service.reschedule(caller.tenant, appointment_id, body.start, body.provider_id, token=body.token))
+    return booked(service.reschedule(caller.tenant, appointment_id, body.start, body.provider_id, token=token))

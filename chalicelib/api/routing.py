@@ -36,6 +36,7 @@ class Operation:
     status: int
     body: type[Body] | None
     query: type[Query] | None
+    header: type[Query] | None
     response: type[Body] | None
     errors: tuple[int, ...]
 
@@ -47,7 +48,7 @@ class Operation:
             found.add(401)
         if self.auth in ("admin", "public"):
             found.add(403)
-        if self.body or self.query or "{" in self.path:
+        if self.body or self.query or self.header or "{" in self.path:
             found.add(400)
         if self.body:
             found.add(415)
@@ -69,6 +70,11 @@ def _authenticate(auth: Auth, headers: Any) -> Any:
     return None
 
 
+def _headers(model: type[Query], headers: Any) -> dict[str, Any]:
+    names = [info.alias or name for name, info in model.model_fields.items()]
+    return {name: headers[name] for name in names if name in headers}
+
+
 def api_route(
     bp: Blueprint,
     path: str,
@@ -78,15 +84,18 @@ def api_route(
     status: int = 200,
     body: type[Body] | None = None,
     query: type[Query] | None = None,
+    header: type[Query] | None = None,
     response: type[Body] | None = None,
     errors: tuple[int, ...] = (),
 ) -> Callable[[View], View]:
     """Register `view`, called with the path parameters and, as declared, `caller` (admin or
-    public credential), `body` and `query` as their models; it returns `response` (or None: 204)."""
+    public credential), `body`, `query` and `header` as their models; it returns `response` (or None: 204)."""
 
     def decorator(view: View) -> View:
         summary = (view.__doc__ or view.__name__).strip()
-        OPERATIONS.append(Operation(method, path, view.__name__, summary, auth, status, body, query, response, errors))
+        OPERATIONS.append(
+            Operation(method, path, view.__name__, summary, auth, status, body, query, header, response, errors)
+        )
 
         @functools.wraps(view)
         def handler(**kwargs: Any) -> Response:
@@ -100,6 +109,8 @@ def api_route(
                     kwargs["body"] = validated(body, parse_json_object(request.raw_body))
                 if query is not None:
                     kwargs["query"] = validated(query, dict(request.query_params or {}))
+                if header is not None:
+                    kwargs["header"] = validated(header, _headers(header, request.headers))
                 result = view(**kwargs)
             except DomainError as error:
                 return domain_error_response(error)

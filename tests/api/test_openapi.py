@@ -224,8 +224,20 @@ def test_query_parameters_are_described_with_their_meaning(document: dict[str, A
     assert "providerId" in availability and "inclusive" in availability["end"]["description"]
     assert {"from", "to", "status", "providerId", "serviceId", "limit", "cursor"} <= set(listing)
     assert listing["limit"]["schema"]["maximum"] == 200
-    assert public_read["token"]["required"] is True
+    assert "token" in public_read["token"]["description"]
     assert all(p["description"] for p in [*availability.values(), *listing.values()])
+
+
+@pytest.mark.parametrize("action", ["", "/cancel", "/reschedule"])
+def test_the_self_service_routes_take_the_token_in_the_x_manage_token_header(
+    document: dict[str, Any], action: str
+) -> None:
+    path = "/v1/public/appointments/{appointmentId}" + action
+    operation = _operation(document, "post" if action else "get", path)
+
+    headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+
+    assert headers == {"x-manage-token"}
 
 
 def test_day_of_week_and_wall_clock_times_say_what_they_mean(document: dict[str, Any]) -> None:
