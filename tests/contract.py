@@ -59,6 +59,8 @@ def contract_problems(document: Mapping[str, Any], method: str, path: str, statu
     declared = operation["responses"].get(str(status))
     if declared is None:
         return [f"{method} {template} answered {status}, which it does not declare ({sorted(operation['responses'])})"]
+    if declared.get("content") and "application/json" not in declared["content"]:
+        return []  # a page (text/html), not a JSON body
     content = declared.get("content", {}).get("application/json")
     if content is None:
         return [] if not raw else [f"{method} {template} {status} declares no body but sent {raw[:200]!r}"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 from pydantic import Field
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 from pydantic_core import core_schema
@@ -146,7 +146,10 @@ def openapi_document(served: set[tuple[str, str]] | None = None) -> dict[str, An
     for op in ops:
         responses: dict[str, Any] = {}
         for status in op.statuses:
-            if status == op.status:
+            if status == op.status and op.media != "application/json":
+                page = {op.media: {"schema": {"type": "string"}, "example": "<!doctype html>"}}
+                responses[str(status)] = {"description": op.summary, "content": page}
+            elif status == op.status:
                 body = _json(keys[(op.response, "serialization")], defs) if op.response else None
                 responses[str(status)] = {"description": op.summary, **({"content": body} if body else {})}
             else:
@@ -176,8 +179,20 @@ def openapi_document(served: set[tuple[str, str]] | None = None) -> dict[str, An
     }
 
 
+def _served() -> set[tuple[str, str]]:
+    return {(method, path) for path, methods in bp.current_app.routes.items() for method in methods}
+
+
 @api_route(bp, "/v1/openapi.json", "GET", auth="none")
 def get_openapi() -> dict[str, Any]:
     """This document"""
-    served = {(method, path) for path, methods in bp.current_app.routes.items() for method in methods}
-    return openapi_document(served)
+    return openapi_document(_served())
+
+
+@api_route(bp, "/v1/docs", "GET", auth="none", media="text/html")
+def get_docs() -> Response:
+    """This document as a browsable page (HTML without scripts or external assets)"""
+    from chalicelib.api.docs_page import reference_html  # jinja2 only for this page
+
+    page = reference_html(openapi_document(_served()))
+    return Response(body=page, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})

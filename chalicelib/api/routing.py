@@ -39,6 +39,7 @@ class Operation:
     header: type[Query] | None
     response: type[Body] | None
     errors: tuple[int, ...]
+    media: str = "application/json"
 
     @property
     def statuses(self) -> list[int]:
@@ -87,6 +88,7 @@ def api_route(
     header: type[Query] | None = None,
     response: type[Body] | None = None,
     errors: tuple[int, ...] = (),
+    media: str = "application/json",
 ) -> Callable[[View], View]:
     """Register `view`, called with the path parameters and, as declared, `caller` (admin or
     public credential), `body`, `query` and `header` as their models; it returns `response` (or None: 204)."""
@@ -94,7 +96,7 @@ def api_route(
     def decorator(view: View) -> View:
         summary = (view.__doc__ or view.__name__).strip()
         OPERATIONS.append(
-            Operation(method, path, view.__name__, summary, auth, status, body, query, header, response, errors)
+            Operation(method, path, view.__name__, summary, auth, status, body, query, header, response, errors, media)
         )
 
         @functools.wraps(view)
@@ -118,6 +120,8 @@ def api_route(
                 return internal_error_response()
             if result is None:
                 return Response(body="", status_code=204)
+            if isinstance(result, Response):
+                return result
             answer = result.json_body() if isinstance(result, Body) else result
             return Response(body=answer, status_code=status, headers=dict(JSON_HEADERS))
 
