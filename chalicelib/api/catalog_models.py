@@ -86,6 +86,8 @@ def _unique_ids(value: Any, handler: Any) -> Any:
     repeated: dict[Loc, str] = {}
     for i, item in enumerate(value if isinstance(value, list) else []):
         field_id = item.get("id") if isinstance(item, dict) else getattr(item, "id", None)
+        if not isinstance(field_id, str):  # a malformed id is reported by the item's own validation
+            continue
         if field_id in seen:
             repeated[(i, "id")] = "must be unique within the service"
         seen.add(field_id)

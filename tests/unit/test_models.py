@@ -200,6 +200,12 @@ def test_a_whole_service_reports_every_bad_field_at_once_with_json_paths() -> No
     }
 
 
+def test_an_intake_field_id_that_is_not_a_string_is_reported_not_a_crash() -> None:
+    fields = [{"id": {}, "label": "A", "type": "date"}, {"id": ["x"], "label": "B", "type": "date"}]
+
+    assert set(_fields(partial(NewService), {"intakeFields": fields})) == {"intakeFields[0].id", "intakeFields[1].id"}
+
+
 def test_cross_field_rules_name_their_field() -> None:
     body = {"name": "Cut", "durationMinutes": 1440, "bufferAfterMinutes": 60, "priceCents": 100, "depositCents": 200}
 
