@@ -43,7 +43,9 @@ class Body(BaseModel):
     is a 400 naming it. Responses are read straight from the domain dataclass (`of`), whose
     attribute names the fields share."""
 
-    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", strict=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel, extra="forbid", strict=True, str_strip_whitespace=True, defer_build=True
+    )
 
     @classmethod
     def of(cls, source: Any, **extra: Any) -> Self:
