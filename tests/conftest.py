@@ -64,3 +64,14 @@ def aws(emulator: object, stripe_fake: object) -> Iterator[str]:
     yield physical["AppTable"]
     reset_binding()
     registry.reset()
+
+
+@pytest.fixture(autouse=True)
+def answers_keep_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every HTTP answer a test receives from the Chalice test client is checked against
+    `/v1/openapi.json` (declared status, declared schema, no undeclared field): tests/contract.py."""
+    from chalice.test import TestHTTPClient
+
+    from tests.contract import checked_request
+
+    monkeypatch.setattr(TestHTTPClient, "request", checked_request(TestHTTPClient.request))

@@ -8,43 +8,46 @@ from zoneinfo import ZoneInfo
 
 from chalice import Blueprint
 
-from chalicelib.api.clock_params import instant_or_date
-from chalicelib.api.requests import admin_caller, page_limit, query
+from chalicelib.api.appointment_models import WindowQuery, instant_or_date
+from chalicelib.api.model_types import Body, Id
 from chalicelib.api.routing import api_route
-from chalicelib.domain.audit import AuditEntry
-from chalicelib.domain.errors import ValidationError
 from chalicelib.services import registry
+from chalicelib.services.auth import Caller
 
 bp = Blueprint(__name__)
-DEFAULT_DAYS = 30
-MAX_DAYS = 400
 
 
-def entry_json(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "at": entry.at,
-        "actor": entry.actor,
-        "action": entry.action,
-        "entityType": entry.entity_type,
-        "entityId": entry.entity_id,
-        "before": entry.before,
-        "after": entry.after,
-    }
+class AuditQuery(WindowQuery):
+    entity_id: Id | None = None
+
+    def window(self, zone: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
+        """Default: the 30 days up to now; at most 400 days."""
+        end = instant_or_date(self.to, zone, end_of_day=True) or now + timedelta(seconds=1)
+        start = instant_or_date(self.from_, zone) or datetime.combine((end - timedelta(days=30)).date(), time(0), zone)
+        return self.checked(start, end, 400)
 
 
-@api_route(bp, "/v1/admin/audit", "GET")
-def list_audit() -> dict[str, Any]:
-    caller = admin_caller(bp)
-    zone = ZoneInfo(caller.tenant.timezone)
-    now = registry.clock()
-    end = instant_or_date(query(bp, "to"), "to", zone, end_of_day=True) or now + timedelta(seconds=1)
-    start = instant_or_date(query(bp, "from"), "from", zone) or datetime.combine(
-        (end - timedelta(days=DEFAULT_DAYS)).date(), time(0), zone
-    )
-    if end <= start or end - start > timedelta(days=MAX_DAYS):
-        raise ValidationError("to must be after from, at most 400 days later.", {"fields": {"to": "out of range"}})
+class AuditEntry(Body):
+    id: str
+    at: str
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class AuditPage(Body):
+    items: list[AuditEntry]
+    next_cursor: str | None
+
+
+@api_route(bp, "/v1/admin/audit", "GET", auth="admin", query=AuditQuery, response=AuditPage)
+def list_audit(caller: Caller, query: AuditQuery) -> AuditPage:
+    """The audit trail in the order things changed, filtered by entity"""
+    start, end = query.window(ZoneInfo(caller.tenant.timezone), registry.clock())
     entries, cursor = registry.audit_repository().page(
-        caller.tenant_id, start, end, query(bp, "entityId"), page_limit(bp), query(bp, "cursor")
+        caller.tenant_id, start, end, query.entity_id, query.limit, query.cursor
     )
-    return {"items": [entry_json(e) for e in entries], "nextCursor": cursor}
+    return AuditPage.of({"items": entries, "next_cursor": cursor})

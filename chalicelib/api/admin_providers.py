@@ -2,100 +2,97 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice import Blueprint
 
-from chalicelib.api.catalog_schema import (
-    merge_patch,
-    override_json,
-    parse_override,
-    parse_provider,
-    parse_rules,
-    provider_json,
-    rules_json,
+from chalicelib.api.catalog_models import (
+    DateOverride,
+    DateOverridePage,
+    NewOverride,
+    NewProvider,
+    Provider,
+    ProviderPage,
+    WeeklyRules,
 )
-from chalicelib.api.requests import admin_caller, json_body, page
+from chalicelib.api.model_types import Body, Page, partial, patched
+from chalicelib.api.requests import page
 from chalicelib.api.routing import api_route
-from chalicelib.domain.catalog import Provider, WeeklyAvailability
+from chalicelib.domain import catalog
 from chalicelib.domain.ids import new_id
 from chalicelib.services import registry
+from chalicelib.services.auth import Caller
 
 bp = Blueprint(__name__)
+ProviderPatch = partial(NewProvider)
+PROVIDER = "/v1/admin/providers/{provider_id}"
 
 
-@api_route(bp, "/v1/admin/providers", "POST", status=201)
-def create_provider() -> dict[str, Any]:
-    caller = admin_caller(bp)
-    catalog = registry.catalog_service()
-    provider = parse_provider(json_body(bp), provider_id=catalog.new_provider_id(), now=registry.clock())
-    return provider_json(catalog.create_provider(caller.tenant_id, provider))
+@api_route(
+    bp, "/v1/admin/providers", "POST", auth="admin", status=201, body=NewProvider, response=Provider, errors=(422,)
+)
+def create_provider(caller: Caller, body: NewProvider) -> Provider:
+    """Create a provider (422 when a service id is unknown)"""
+    catalog_service = registry.catalog_service()
+    provider = body.to_domain(catalog_service.new_provider_id(), registry.clock())
+    return Provider.of(catalog_service.create_provider(caller.tenant_id, provider))
 
 
-@api_route(bp, "/v1/admin/providers", "GET")
-def list_providers() -> dict[str, Any]:
-    caller = admin_caller(bp)
-    return page(bp, registry.catalog_service().list_providers(caller.tenant_id), lambda p: p.id, provider_json)
+@api_route(bp, "/v1/admin/providers", "GET", auth="admin", query=Page, response=ProviderPage)
+def list_providers(caller: Caller, query: Page) -> ProviderPage:
+    """List providers"""
+    return ProviderPage.of(page(query, registry.catalog_service().list_providers(caller.tenant_id), lambda p: p.id))
 
 
-@api_route(bp, "/v1/admin/providers/{provider_id}", "GET")
-def get_provider(provider_id: str) -> dict[str, Any]:
-    caller = admin_caller(bp)
-    return provider_json(registry.catalog_service().get_provider(caller.tenant_id, provider_id))
+@api_route(bp, PROVIDER, "GET", auth="admin", response=Provider)
+def get_provider(caller: Caller, provider_id: str) -> Provider:
+    """Read a provider"""
+    return Provider.of(registry.catalog_service().get_provider(caller.tenant_id, provider_id))
 
 
-@api_route(bp, "/v1/admin/providers/{provider_id}", "PATCH")
-def patch_provider(provider_id: str) -> dict[str, Any]:
-    caller = admin_caller(bp)
-    patch = json_body(bp)
+@api_route(bp, PROVIDER, "PATCH", auth="admin", body=ProviderPatch, response=Provider, errors=(409, 422))
+def patch_provider(caller: Caller, provider_id: str, body: Body) -> Provider:
+    """Change some fields of a provider; the whole is checked again"""
 
-    def edit(current: Provider) -> Provider:
-        return parse_provider(
-            merge_patch(provider_json(current), patch),
-            provider_id=current.id,
-            now=registry.clock(),
-            created_at=current.created_at,
-            version=current.version,
-        )
+    def edit(current: catalog.Provider) -> catalog.Provider:
+        changed = patched(NewProvider, Provider.of(current), body)
+        return changed.to_domain(current.id, registry.clock(), current.created_at, current.version)
 
-    return provider_json(registry.catalog_service().update_provider(caller.tenant_id, provider_id, edit))
+    return Provider.of(registry.catalog_service().update_provider(caller.tenant_id, provider_id, edit))
 
 
-@api_route(bp, "/v1/admin/providers/{provider_id}", "DELETE")
-def delete_provider(provider_id: str) -> None:
-    caller = admin_caller(bp)
+@api_route(bp, PROVIDER, "DELETE", auth="admin", status=204)
+def delete_provider(caller: Caller, provider_id: str) -> None:
+    """Delete a provider with its rules and overrides"""
     registry.catalog_service().delete_provider(caller.tenant_id, provider_id)
 
 
-@api_route(bp, "/v1/admin/providers/{provider_id}/availability", "PUT")
-def put_availability(provider_id: str) -> dict[str, Any]:
-    caller = admin_caller(bp)
-    rules = parse_rules(json_body(bp))
-    saved = registry.catalog_service().replace_rules(caller.tenant_id, WeeklyAvailability(provider_id, rules))
-    return rules_json(saved.rules)
+@api_route(bp, PROVIDER + "/availability", "PUT", auth="admin", body=WeeklyRules, response=WeeklyRules, errors=(422,))
+def put_availability(caller: Caller, provider_id: str, body: WeeklyRules) -> WeeklyRules:
+    """Replace the weekly rules (422 when a rule names an unknown service)"""
+    availability = catalog.WeeklyAvailability(provider_id, body.sorted_domain())
+    return WeeklyRules.of(registry.catalog_service().replace_rules(caller.tenant_id, availability))
 
 
-@api_route(bp, "/v1/admin/providers/{provider_id}/availability", "GET")
-def get_availability(provider_id: str) -> dict[str, Any]:
-    caller = admin_caller(bp)
-    return rules_json(registry.catalog_service().get_rules(caller.tenant_id, provider_id).rules)
+@api_route(bp, PROVIDER + "/availability", "GET", auth="admin", response=WeeklyRules)
+def get_availability(caller: Caller, provider_id: str) -> WeeklyRules:
+    """Read the weekly rules"""
+    return WeeklyRules.of(registry.catalog_service().get_rules(caller.tenant_id, provider_id))
 
 
-@api_route(bp, "/v1/admin/providers/{provider_id}/overrides", "POST", status=201)
-def add_override(provider_id: str) -> dict[str, Any]:
-    caller = admin_caller(bp)
-    override = parse_override(json_body(bp), override_id=new_id("ovr_"), provider_id=provider_id)
-    return override_json(registry.catalog_service().add_override(caller.tenant_id, override))
+@api_route(bp, PROVIDER + "/overrides", "POST", auth="admin", status=201, body=NewOverride, response=DateOverride)
+def add_override(caller: Caller, provider_id: str, body: NewOverride) -> DateOverride:
+    """Add a date override (replaces one on the same date)"""
+    override = body.to_domain(new_id("ovr_"), provider_id)
+    return DateOverride.of(registry.catalog_service().add_override(caller.tenant_id, override))
 
 
-@api_route(bp, "/v1/admin/providers/{provider_id}/overrides", "GET")
-def list_overrides(provider_id: str) -> dict[str, Any]:
-    caller = admin_caller(bp)
+@api_route(bp, PROVIDER + "/overrides", "GET", auth="admin", query=Page, response=DateOverridePage)
+def list_overrides(caller: Caller, provider_id: str, query: Page) -> DateOverridePage:
+    """List date overrides by date"""
     overrides = registry.catalog_service().list_overrides(caller.tenant_id, provider_id)
-    return page(bp, overrides, lambda o: f"{o.date.isoformat()}#{o.id}", override_json)
+    return DateOverridePage.of(page(query, overrides, lambda o: f"{o.date.isoformat()}#{o.id}"))
 
 
-@api_route(bp, "/v1/admin/providers/{provider_id}/overrides/{override_id}", "DELETE")
-def delete_override(provider_id: str, override_id: str) -> None:
-    caller = admin_caller(bp)
+@api_route(bp, PROVIDER + "/overrides/{override_id}", "DELETE", auth="admin", status=204)
+def delete_override(caller: Caller, provider_id: str, override_id: str) -> None:
+    """Delete a date override"""
     registry.catalog_service().delete_override(caller.tenant_id, provider_id, override_id)

@@ -2,60 +2,54 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice import Blueprint
 
-from chalicelib.api.catalog_schema import merge_patch, parse_service, service_json
-from chalicelib.api.requests import admin_caller, json_body, page
+from chalicelib.api.catalog_models import NewService, Service, ServicePage
+from chalicelib.api.model_types import Body, Page, partial, patched
+from chalicelib.api.requests import page
 from chalicelib.api.routing import api_route
-from chalicelib.domain.catalog import Service
+from chalicelib.domain import catalog
 from chalicelib.services import registry
+from chalicelib.services.auth import Caller
 
 bp = Blueprint(__name__)
+ServicePatch = partial(NewService)
 
 
-@api_route(bp, "/v1/admin/services", "POST", status=201)
-def create_service() -> dict[str, Any]:
-    caller = admin_caller(bp)
-    catalog = registry.catalog_service()
-    service = parse_service(
-        json_body(bp), service_id=catalog.new_service_id(), default_currency="", now=registry.clock()
-    )
-    return service_json(catalog.create_service(caller.tenant, service))
+@api_route(bp, "/v1/admin/services", "POST", auth="admin", status=201, body=NewService, response=Service)
+def create_service(caller: Caller, body: NewService) -> Service:
+    """Create a service (currency defaults to the tenant's)"""
+    catalog_service = registry.catalog_service()
+    service = body.to_domain(catalog_service.new_service_id(), caller.tenant.currency, registry.clock())
+    return Service.of(catalog_service.create_service(caller.tenant, service))
 
 
-@api_route(bp, "/v1/admin/services", "GET")
-def list_services() -> dict[str, Any]:
-    caller = admin_caller(bp)
-    return page(bp, registry.catalog_service().list_services(caller.tenant_id), lambda s: s.id, service_json)
+@api_route(bp, "/v1/admin/services", "GET", auth="admin", query=Page, response=ServicePage)
+def list_services(caller: Caller, query: Page) -> ServicePage:
+    """List services"""
+    return ServicePage.of(page(query, registry.catalog_service().list_services(caller.tenant_id), lambda s: s.id))
 
 
-@api_route(bp, "/v1/admin/services/{service_id}", "GET")
-def get_service(service_id: str) -> dict[str, Any]:
-    caller = admin_caller(bp)
-    return service_json(registry.catalog_service().get_service(caller.tenant_id, service_id))
+@api_route(bp, "/v1/admin/services/{service_id}", "GET", auth="admin", response=Service)
+def get_service(caller: Caller, service_id: str) -> Service:
+    """Read a service"""
+    return Service.of(registry.catalog_service().get_service(caller.tenant_id, service_id))
 
 
-@api_route(bp, "/v1/admin/services/{service_id}", "PATCH")
-def patch_service(service_id: str) -> dict[str, Any]:
-    caller = admin_caller(bp)
-    patch = json_body(bp)
+@api_route(
+    bp, "/v1/admin/services/{service_id}", "PATCH", auth="admin", body=ServicePatch, response=Service, errors=(409,)
+)
+def patch_service(caller: Caller, service_id: str, body: Body) -> Service:
+    """Change some fields of a service; the whole is checked again"""
 
-    def edit(current: Service) -> Service:
-        return parse_service(
-            merge_patch(service_json(current), patch),
-            service_id=current.id,
-            default_currency=caller.tenant.currency,
-            now=registry.clock(),
-            created_at=current.created_at,
-            version=current.version,
-        )
+    def edit(current: catalog.Service) -> catalog.Service:
+        changed = patched(NewService, Service.of(current), body)
+        return changed.to_domain(current.id, current.currency, registry.clock(), current.created_at, current.version)
 
-    return service_json(registry.catalog_service().update_service(caller.tenant_id, service_id, edit))
+    return Service.of(registry.catalog_service().update_service(caller.tenant_id, service_id, edit))
 
 
-@api_route(bp, "/v1/admin/services/{service_id}", "DELETE")
-def delete_service(service_id: str) -> None:
-    caller = admin_caller(bp)
+@api_route(bp, "/v1/admin/services/{service_id}", "DELETE", auth="admin", status=204)
+def delete_service(caller: Caller, service_id: str) -> None:
+    """Delete a service"""
     registry.catalog_service().delete_service(caller.tenant_id, service_id)

@@ -4,18 +4,33 @@ from __future__ import annotations
 
 from email import message_from_bytes
 from email.policy import default
-from typing import Any
 
 from chalice import Blueprint
+from pydantic import Field
 
+from chalicelib.api.model_types import Body
 from chalicelib.api.routing import api_route
 from chalicelib.gateways.mail import outbox_dir
 
 bp = Blueprint(__name__)
 
 
-@api_route(bp, "/_local/mail", "GET")
-def list_local_mail() -> dict[str, Any]:
+class Mail(Body):
+    file: str
+    to: str
+    from_: str = Field(alias="from")
+    subject: str
+    attachments: list[str | None]
+
+
+class MailPage(Body):
+    items: list[Mail]
+    next_cursor: None = None
+
+
+@api_route(bp, "/_local/mail", "GET", auth="none", response=MailPage)
+def list_local_mail() -> MailPage:
+    """The mail the local stack sent (local mode only)"""
     folder = outbox_dir()
     items = []
     if folder is not None and folder.exists():
@@ -30,4 +45,4 @@ def list_local_mail() -> dict[str, Any]:
                     "attachments": [part.get_filename() for part in message.iter_attachments()],
                 }
             )
-    return {"items": items, "nextCursor": None}
+    return MailPage.model_validate({"items": items})

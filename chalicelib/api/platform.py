@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice import Blueprint
 
-from chalicelib.api.requests import json_body, platform_caller
 from chalicelib.api.routing import api_route
-from chalicelib.api.tenant_schema import parse_new_tenant, tenant_json
+from chalicelib.api.tenant_models import NewTenantBody, OpenedTenant
 from chalicelib.services import registry
 
 bp = Blueprint(__name__)
 
 
-@api_route(bp, "/v1/platform/tenants", "POST", status=201)
-def create_tenant() -> dict[str, Any]:
-    platform_caller(bp)
-    opened = registry.tenant_service().open_tenant(parse_new_tenant(json_body(bp)))
-    return {
-        "tenant": tenant_json(opened.tenant),
-        "publishableKey": opened.publishable_key,
-        "secretKey": opened.secret_key,
-    }
+@api_route(
+    bp,
+    "/v1/platform/tenants",
+    "POST",
+    auth="platform",
+    status=201,
+    body=NewTenantBody,
+    response=OpenedTenant,
+    errors=(409,),
+)
+def create_tenant(body: NewTenantBody) -> OpenedTenant:
+    """Open a tenant; its keys are shown only in this answer (409 on a taken slug)"""
+    return OpenedTenant.of(registry.tenant_service().open_tenant(body.to_domain()))

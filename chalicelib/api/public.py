@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice import Blueprint
 
-from chalicelib.api.catalog_schema import public_service_json
-from chalicelib.api.requests import public_caller
+from chalicelib.api.catalog_models import PublicService, PublicServicePage
 from chalicelib.api.routing import api_route
 from chalicelib.services import registry
+from chalicelib.services.auth import Caller
 
 bp = Blueprint(__name__)
 
 
-@api_route(bp, "/v1/public/services", "GET")
-def list_public_services() -> dict[str, Any]:
-    caller = public_caller(bp)
+@api_route(bp, "/v1/public/services", "GET", auth="public", response=PublicServicePage)
+def list_public_services(caller: Caller) -> PublicServicePage:
+    """Active services with the providers that offer them"""
     listed = registry.catalog_service().public_services(caller.tenant_id)
-    return {
-        "items": [public_service_json(service, provider_ids) for service, provider_ids in listed],
-        "nextCursor": None,
-    }
+    items = [PublicService.of(service, provider_ids=provider_ids) for service, provider_ids in listed]
+    return PublicServicePage.of(dict(items=items, next_cursor=None))

@@ -2,80 +2,121 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice import Blueprint
 
 from chalicelib import config
-from chalicelib.api.appointment_schema import (
-    appointment_json,
-    cancelled_json,
-    parse_booking,
-    parse_date_range,
-    parse_reason,
-    parse_reschedule,
-    slot_json,
-    token_from,
+from chalicelib.api.appointment_models import (
+    Appointment,
+    Availability,
+    AvailabilityQuery,
+    Booked,
+    Cancelled,
+    CancelRefund,
+    Manage,
+    NewBooking,
+    Slot,
+    TokenCancel,
+    TokenHeader,
+    TokenQuery,
+    TokenReschedule,
 )
-from chalicelib.api.requests import json_body, public_caller, query
 from chalicelib.api.routing import api_route
+from chalicelib.domain.slots import local_start
 from chalicelib.services import registry
-from chalicelib.services.booking import Booked
+from chalicelib.services.auth import Caller
+from chalicelib.services.booking import Booked as BookedAppointment
+from chalicelib.services.booking import Cancelled as CancelledAppointment
 
 bp = Blueprint(__name__)
+APPOINTMENT = "/v1/public/appointments/{appointment_id}"
 
 
-def manage(appointment_id: str, token: str) -> dict[str, str]:
-    return {"token": token, "url": f"{config.public_base_url()}/manage/{appointment_id}?token={token}"}
+def booked(done: BookedAppointment) -> Booked:
+    """The appointment, its manage link and, when money is due now, the Checkout page."""
+    url = f"{config.public_base_url()}/manage/{done.appointment.id}?token={done.token}"
+    return Booked.of(done, manage=Manage.of(dict(token=done.token, url=url)))
 
 
-def booked_json(booked: Booked) -> dict[str, Any]:
-    """201 body of a booking: the appointment, its manage link and, when money is due, the Checkout page."""
-    body: dict[str, Any] = {
-        "appointment": appointment_json(booked.appointment),
-        "manage": manage(booked.appointment.id, booked.token),
-    }
-    if booked.checkout_url:
-        body["checkoutUrl"] = booked.checkout_url
-    return body
+def cancelled(done: CancelledAppointment) -> Cancelled:
+    request = done.refund
+    refund = CancelRefund.of(dict(amount_cents=0, status="none"))
+    if request is not None:
+        refund = CancelRefund.of(dict(id=request.id, amount_cents=request.amount_cents, status=request.status.value))
+    return Cancelled.of(dict(appointment=done.appointment, refund=refund))
 
 
-@api_route(bp, "/v1/public/services/{service_id}/availability", "GET")
-def availability(service_id: str) -> dict[str, Any]:
-    caller = public_caller(bp)
-    first, last, zone = parse_date_range(query(bp, "start"), query(bp, "end"), query(bp, "timezone"))
-    slots = registry.availability_service().slots(caller.tenant, service_id, first, last, zone, query(bp, "providerId"))
-    return {"timezone": zone, "slots": [slot_json(slot, zone) for slot in slots]}
+@api_route(
+    bp,
+    "/v1/public/services/{service_id}/availability",
+    "GET",
+    auth="public",
+    query=AvailabilityQuery,
+    response=Availability,
+)
+def availability(caller: Caller, service_id: str, query: AvailabilityQuery) -> Availability:
+    """Open starts between two local dates (inclusive, at most 62 days) in a timezone"""
+    found = registry.availability_service().slots(
+        caller.tenant, service_id, query.start, query.end, query.timezone, query.provider_id
+    )
+    slots = [
+        Slot.of(s, local_start=local_start(s.start, query.timezone).isoformat(), seats_left=s.seats_left or 1)
+        for s in found
+    ]
+    return Availability.of(dict(timezone=query.timezone, slots=slots))
 
 
-@api_route(bp, "/v1/public/appointments", "POST", status=201)
-def book() -> dict[str, Any]:
-    caller = public_caller(bp)
-    booked = registry.booking_service().book(caller.tenant, parse_booking(json_body(bp)))
-    return booked_json(booked)
+@api_route(
+    bp,
+    "/v1/public/appointments",
+    "POST",
+    auth="public",
+    status=201,
+    body=NewBooking,
+    response=Booked,
+    errors=(404, 409, 422, 503),
+)
+def book(caller: Caller, body: NewBooking) -> Booked:
+    """Book a start availability offers (409 slot_unavailable, 422 outside_availability or intake)"""
+    return booked(registry.booking_service().book(caller.tenant, body.to_domain()))
 
 
-@api_route(bp, "/v1/public/appointments/{appointment_id}", "GET")
-def get_appointment(appointment_id: str) -> dict[str, Any]:
-    caller = public_caller(bp)
-    token = token_from({"token": query(bp, "token")})
-    return appointment_json(registry.booking_service().view_with_token(caller.tenant_id, appointment_id, token))
+@api_route(
+    bp, APPOINTMENT, "GET", auth="public", query=TokenQuery, header=TokenHeader, response=Appointment, errors=(410,)
+)
+def get_appointment(caller: Caller, appointment_id: str, query: TokenQuery, header: TokenHeader) -> Appointment:
+    """The appointment as its client may see it, with its action token"""
+    token = header.token(query.token)
+    return Appointment.of(registry.booking_service().view_with_token(caller.tenant_id, appointment_id, token))
 
 
-@api_route(bp, "/v1/public/appointments/{appointment_id}/cancel", "POST")
-def cancel(appointment_id: str) -> dict[str, Any]:
-    caller = public_caller(bp)
-    body = json_body(bp)
-    token, reason = token_from(body), parse_reason(body)
-    cancelled = registry.booking_service().cancel(caller.tenant_id, appointment_id, reason, token=token)
-    return cancelled_json(cancelled)
+@api_route(
+    bp,
+    APPOINTMENT + "/cancel",
+    "POST",
+    auth="public",
+    body=TokenCancel,
+    header=TokenHeader,
+    response=Cancelled,
+    errors=(409, 410),
+)
+def cancel(caller: Caller, appointment_id: str, body: TokenCancel, header: TokenHeader) -> Cancelled:
+    """Cancel with the action token; the refund follows the cancellation policy"""
+    token = header.token(body.token)
+    return cancelled(registry.booking_service().cancel(caller.tenant_id, appointment_id, body.reason, token=token))
 
 
-@api_route(bp, "/v1/public/appointments/{appointment_id}/reschedule", "POST")
-def reschedule(appointment_id: str) -> dict[str, Any]:
-    caller = public_caller(bp)
-    body = json_body(bp)
-    token = token_from(body)
-    start, provider_id = parse_reschedule(body)
-    moved = registry.booking_service().reschedule(caller.tenant, appointment_id, start, provider_id, token=token)
-    return {"appointment": appointment_json(moved.appointment), "manage": manage(moved.appointment.id, moved.token)}
+@api_route(
+    bp,
+    APPOINTMENT + "/reschedule",
+    "POST",
+    auth="public",
+    body=TokenReschedule,
+    header=TokenHeader,
+    response=Booked,
+    errors=(409, 410, 422),
+)
+def reschedule(caller: Caller, appointment_id: str, body: TokenReschedule, header: TokenHeader) -> Booked:
+    """Move to another start (and provider) with the action token; answers a new token"""
+    token = header.token(body.token)
+    service = registry.booking_service()
+    return booked(service.reschedule(caller.tenant, appointment_id, body.start, body.provider_id, token=token))

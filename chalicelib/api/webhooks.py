@@ -10,6 +10,7 @@ from chalice import Blueprint
 
 from chalicelib.actor import act_as
 from chalicelib.api.errors import domain_error_response, internal_error_response
+from chalicelib.api.payment_models import WebhookReceipt
 from chalicelib.api.routing import api_route
 from chalicelib.domain.errors import DomainError
 from chalicelib.services import registry
@@ -18,12 +19,14 @@ bp = Blueprint(__name__)
 STRIPE = "stripe"
 
 
-@api_route(bp, "/v1/webhooks/stripe", "POST")
-def stripe_webhook_route() -> dict[str, Any]:
+@api_route(bp, "/v1/webhooks/stripe", "POST", auth="none", response=WebhookReceipt, errors=(400, 409))
+def stripe_webhook_route() -> WebhookReceipt:
+    """Stripe events, verified by the Stripe-Signature header; replays are harmless"""
     act_as(STRIPE)
     raw = bp.current_request.raw_body
     payload = raw if isinstance(raw, bytes) else raw.encode("utf-8")
-    return registry.stripe_events().receive(payload, bp.current_request.headers.get("stripe-signature"))
+    receipt = registry.stripe_events().receive(payload, bp.current_request.headers.get("stripe-signature"))
+    return WebhookReceipt.model_validate(receipt)
 
 
 @bp.lambda_function(name="stripe_webhook")

@@ -25,6 +25,7 @@ from chalicelib.domain.appointments import (
 )
 from chalicelib.domain.assignment import local_day, pick_provider
 from chalicelib.domain.catalog import Provider, Service
+from chalicelib.domain.clock import to_iso
 from chalicelib.domain.credentials import hash_secret
 from chalicelib.domain.errors import (
     IdempotencyMismatchError,
@@ -238,7 +239,7 @@ class BookingService:
         if offering:
             return offering
         if taken:
-            raise SlotUnavailableError("That time is no longer available.", {"start": request.start.isoformat()})
+            raise SlotUnavailableError("That time is no longer available.", {"start": to_iso(request.start)})
         raise OutsideAvailabilityError(
             "That start is not an available time for this service.",
             outside_availability_details(
@@ -433,7 +434,7 @@ class BookingService:
                 outside_availability_details(own_free.rules(), start, view.provider_zone(providers[0])),
             )
         if verdict is StartRejection.SLOT_UNAVAILABLE:
-            raise SlotUnavailableError("That time is no longer available.", {"start": start.isoformat()})
+            raise SlotUnavailableError("That time is no longer available.", {"start": to_iso(start)})
         after = rescheduled(before, start, target_provider, view.provider_zone(providers[0]), now)
         old_start, old_end = before.occupied
         new_start, new_end = after.occupied

@@ -6,8 +6,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.api.catalog_schema import parse_provider, parse_rules, parse_service, service_json
-from chalicelib.api.tenant_schema import tenant_json
+from chalicelib.api.catalog_models import NewProvider, NewService, Service, WeeklyRules
+from chalicelib.api.tenant_models import TenantBody
 from chalicelib.domain.catalog import WeeklyAvailability
 from chalicelib.domain.tenant import NewTenant
 from chalicelib.services import registry
@@ -33,30 +33,31 @@ def seed_demo_tenant(slug: str = "demo") -> DemoTenant:
     now = registry.clock()
     service = catalog.create_service(
         opened.tenant,
-        parse_service(
+        NewService.model_validate(
             {
                 "name": "Consultation",
                 "description": "A one-hour consultation.",
                 "durationMinutes": 60,
                 "bufferAfterMinutes": 15,
                 "priceCents": 5000,
-            },
-            service_id=catalog.new_service_id(),
-            default_currency="",
-            now=now,
-        ),
+            }
+        ).to_domain(catalog.new_service_id(), opened.tenant.currency, now),
     )
     provider = catalog.create_provider(
         opened.tenant.id,
-        parse_provider(
-            {"name": "Dana Demo", "email": "dana@demo.test", "serviceIds": [service.id]},
-            provider_id=catalog.new_provider_id(),
-            now=now,
-        ),
+        NewProvider.model_validate(
+            {"name": "Dana Demo", "email": "dana@demo.test", "serviceIds": [service.id]}
+        ).to_domain(catalog.new_provider_id(), now),
     )
-    catalog.replace_rules(opened.tenant.id, WeeklyAvailability(provider.id, parse_rules(WEEKDAY_HOURS)))
+    catalog.replace_rules(
+        opened.tenant.id, WeeklyAvailability(provider.id, WeeklyRules.model_validate(WEEKDAY_HOURS).sorted_domain())
+    )
     return DemoTenant(
-        tenant_json(opened.tenant), opened.publishable_key, opened.secret_key, service_json(service), provider.id
+        TenantBody.of(opened.tenant).json_body(),
+        opened.publishable_key,
+        opened.secret_key,
+        Service.of(service).json_body(),
+        provider.id,
     )
 
 

@@ -29,8 +29,9 @@ class Api:
         key: str | None = None,
         public_key: str | None = None,
         raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", **(headers or {})}
         if key:
             headers["Authorization"] = f"Bearer {key}"
         if public_key:

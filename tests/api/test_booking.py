@@ -486,9 +486,12 @@ def test_a_public_booking_cannot_skip_payment(shop: Shop) -> None:
     shop.provider([facial])
 
     status, body = shop.book(facial, local(MONDAY, "10:00"), skipPayment=True)
+    _, admin_list = shop.api.call("GET", "/v1/admin/appointments?from=2027-01-01", key=shop.tenant["secretKey"])
 
-    assert status == 201
-    assert body["appointment"]["status"] == "pending"
+    # API.md: an unknown field answers 400 naming it; skipPayment is an admin-only field.
+    assert status == 400
+    assert body["error"]["details"]["fields"] == {"skipPayment": "is not a known field"}
+    assert admin_list["items"] == []
 
 
 def test_the_admin_cancels_with_a_reason(shop: Shop, massage: dict, dana: dict) -> None:

@@ -166,3 +166,154 @@ def test_snake_case_chalice_parameters_are_compared_in_camel_case() -> None:
     routes = {"/v1/admin/providers/{provider_id}/overrides/{override_id}": {"DELETE": object()}}
 
     assert registered_operations(routes) == {("DELETE", "/v1/admin/providers/{providerId}/overrides/{overrideId}")}
+
+
+# --- what the document describes ----------------------------------------------------------------
+
+
+def _schema(document: dict[str, Any], name: str) -> dict[str, Any]:
+    return dict(document["components"]["schemas"][name])
+
+
+def _operation(document: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    return dict(document["paths"][path][method])
+
+
+def _body_schema(document: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    ref = _operation(document, method, path)["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    return _schema(document, ref.rsplit("/", 1)[1])
+
+
+def _query(document: dict[str, Any], method: str, path: str) -> dict[str, dict[str, Any]]:
+    return {p["name"]: p for p in _operation(document, method, path)["parameters"] if p["in"] == "query"}
+
+
+def test_the_fields_that_drifted_are_described(document: dict[str, Any]) -> None:
+    drifted = {
+        "Appointment": {"serviceName", "amountDueNowCents", "holdUntil", "cancelReason", "createdAt", "updatedAt"},
+        "Provider": {"version"},
+        "Refund": {"stripeRefundId", "failure"},
+        "DateOverride": {"providerId"},
+        "AdminCancel": {"refund"},
+        "TokenReschedule": {"providerId"},
+    }
+
+    missing = {name: fields - set(_schema(document, name)["properties"]) for name, fields in drifted.items()}
+
+    assert missing == {name: set() for name in drifted}
+
+
+def test_duration_is_a_multiple_of_5_up_to_1440(document: dict[str, Any]) -> None:
+    duration = _schema(document, "NewService")["properties"]["durationMinutes"]
+
+    assert (duration["multipleOf"], duration["minimum"], duration["maximum"]) == (5, 5, 1440)
+
+
+def test_a_clients_phone_may_be_null(document: dict[str, Any]) -> None:
+    phone = _schema(document, "Client")["properties"]["phone"]
+
+    assert {"type": "null"} in phone["anyOf"]
+
+
+def test_query_parameters_are_described_with_their_meaning(document: dict[str, Any]) -> None:
+    availability = _query(document, "get", "/v1/public/services/{serviceId}/availability")
+    listing = _query(document, "get", "/v1/admin/appointments")
+    public_read = _query(document, "get", "/v1/public/appointments/{appointmentId}")
+
+    assert {name for name, p in availability.items() if p["required"]} == {"start", "end", "timezone"}
+    assert "providerId" in availability and "inclusive" in availability["end"]["description"]
+    assert {"from", "to", "status", "providerId", "serviceId", "limit", "cursor"} <= set(listing)
+    assert listing["limit"]["schema"]["maximum"] == 200
+    assert "token" in public_read["token"]["description"]
+    assert all(p["description"] for p in [*availability.values(), *listing.values()])
+
+
+@pytest.mark.parametrize("action", ["", "/cancel", "/reschedule"])
+def test_the_self_service_routes_take_the_token_in_the_x_manage_token_header(
+    document: dict[str, Any], action: str
+) -> None:
+    path = "/v1/public/appointments/{appointmentId}" + action
+    operation = _operation(document, "post" if action else "get", path)
+
+    headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+
+    assert headers == {"x-manage-token"}
+
+
+def test_day_of_week_and_wall_clock_times_say_what_they_mean(document: dict[str, Any]) -> None:
+    rule = _schema(document, "Rule-Input")["properties"]
+
+    assert "0 = Monday" in rule["dayOfWeek"]["description"]
+    assert rule["start"]["pattern"] == "^([01][0-9]|2[0-3]):[0-5][05]$"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "statuses"),
+    [
+        ("get", "/v1/public/appointments/{appointmentId}", {"410"}),
+        ("post", "/v1/public/appointments/{appointmentId}/cancel", {"410", "415"}),
+        ("post", "/v1/public/appointments/{appointmentId}/reschedule", {"409", "410", "422"}),
+        ("post", "/v1/public/appointments", {"409", "422", "503"}),
+        ("post", "/v1/platform/tenants", {"401", "409"}),
+    ],
+)
+def test_the_statuses_a_route_can_answer_are_declared(
+    document: dict[str, Any], method: str, path: str, statuses: set[str]
+) -> None:
+    responses = _operation(document, method, path)["responses"]
+
+    assert statuses <= set(responses)
+    for status in statuses:
+        assert responses[status]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+def test_security_schemes_name_the_exact_headers(document: dict[str, Any]) -> None:
+    schemes = document["components"]["securitySchemes"]
+
+    assert schemes["publishableKey"] == {**schemes["publishableKey"], "in": "header", "name": "X-Tenant-Key"}
+    assert "Authorization: Bearer sk_" in schemes["secretKey"]["description"]
+    assert "PLATFORM_API_KEY" in schemes["platformKey"]["description"]
+
+
+def test_there_is_a_server_entry(document: dict[str, Any]) -> None:
+    assert document["servers"] and document["servers"][0]["url"].startswith("http")
+
+
+def test_every_operation_has_an_example_for_each_json_body(document: dict[str, Any]) -> None:
+    missing = [
+        (method, path, where)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        for where, content in [
+            ("request", operation.get("requestBody", {}).get("content", {})),
+            *[(status, r.get("content", {})) for status, r in operation["responses"].items() if status < "300"],
+        ]
+        if any("example" not in media for media in content.values())
+    ]
+
+    assert missing == []
+
+
+def test_request_examples_are_accepted_by_the_models_they_describe(document: dict[str, Any]) -> None:
+    from chalicelib.api.model_types import validated
+    from chalicelib.api.routing import OPERATIONS, camel_path
+
+    for op in [op for op in OPERATIONS if op.body]:
+        content = _operation(document, op.method.lower(), camel_path(op.path))["requestBody"]["content"]
+        validated(op.body, content["application/json"]["example"])
+
+
+# --- the browsable reference ---------------------------------------------------------------------
+
+
+def test_the_reference_page_lists_every_operation_and_schema_without_external_assets(
+    api: Api, document: dict[str, Any]
+) -> None:
+    response = api.client.http.get("/v1/docs")
+    page = response.body.decode()
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert all(f">{path}<" in page for path in document["paths"] if path != "/v1/docs")
+    assert all(f'id="schema-{name}"' in page for name in document["components"]["schemas"])
+    assert "<script" not in page and not re.search(r'(src|href)="(https?:)?//', page)

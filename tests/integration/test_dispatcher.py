@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -23,6 +23,7 @@ import icalendar
 import pytest
 from chalice.test import Client
 
+from chalicelib.api.appointment_models import NewBooking
 from chalicelib.api.events import dispatch_records, run_scheduled_task
 from chalicelib.domain.clock import from_iso
 from chalicelib.gateways.mail import InMemoryMailGateway, MailRejectedError, MailThrottledError, OutgoingMail
@@ -915,7 +916,12 @@ def test_no_sms_when_the_client_gave_no_phone(
 def test_a_client_name_with_a_line_break_cannot_inject_headers_or_block_the_stream(
     shop: Shop, massage: dict, dana: dict, outbox: Outbox, stream: Stream
 ) -> None:
-    booked(shop, massage, client={**client(), "name": "Ann\r\nBcc: victim@example.test"})
+    # The API refuses such a name (400); one stored before it did must still be harmless here.
+    name = "Ann\r\nBcc: victim@example.test"
+    assert shop.book(massage, local(MONDAY, "10:00"), client={**client(), "name": name})[0] == 400
+    request = NewBooking.model_validate(shop.booking(massage, local(MONDAY, "10:00"))).to_domain()
+    tenant = registry.tenant_repository().get(shop.tenant["tenant"]["id"])
+    registry.booking_service().book(tenant, replace(request, client=replace(request.client, name=name)))
 
     stream.flush()
 

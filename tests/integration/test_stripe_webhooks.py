@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib.api.appointment_schema import parse_booking
+from chalicelib.api.appointment_models import NewBooking
 from chalicelib.domain.clock import from_iso
 from chalicelib.domain.payments import LedgerKind
 from chalicelib.gateways.mail import InMemoryMailGateway
@@ -331,7 +331,9 @@ def test_the_ledger_fee_is_what_stripe_took_even_if_the_setting_changed_since(
     )
     shop.provider([facial], name="Dana")
     tenant = registry.tenant_repository().get(shop.tenant["tenant"]["id"])
-    made = registry.booking_service().book(tenant, parse_booking(shop.booking(facial, TEN, payment="deposit")))
+    made = registry.booking_service().book(
+        tenant, NewBooking.model_validate(shop.booking(facial, TEN, payment="deposit")).to_domain()
+    )
     (request,) = requests_to(api.stripe, "POST", "/v1/checkout/sessions")
     assert request["params"]["payment_intent_data"]["application_fee_amount"] == "50"
 

@@ -1,0 +1,101 @@
+"""Tenants and their settings as the API reads and writes them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from chalicelib.api.catalog_models import CancellationPolicy
+from chalicelib.api.model_types import Body, Currency, Email, Id, Instant, Name, Timezone, Unique, omitted
+from chalicelib.domain.errors import ValidationError
+from chalicelib.domain.tenant import (
+    DEFAULT_MAX_ADVANCE_DAYS,
+    DEFAULT_REMINDER_OFFSETS_MINUTES,
+    DEFAULT_SLOT_INTERVAL_MINUTES,
+    NewTenant,
+    Tenant,
+)
+from chalicelib.domain.validation import is_slug
+
+Color = Annotated[str, Field(pattern="^#[0-9a-fA-F]{6}$", examples=["#1a2b3c"])]
+
+
+def _slug(value: str) -> str:
+    if not is_slug(value):
+        raise ValueError("must be 3-50 characters of a-z, 0-9 and inner hyphens")
+    return value
+
+
+Slug = Annotated[str, Field(min_length=3, max_length=50, examples=["acme"]), AfterValidator(_slug)]
+
+
+class NewTenantBody(Body):
+    name: Name
+    slug: Slug
+    timezone: Timezone
+    currency: Currency
+    email: Email
+
+    def to_domain(self) -> NewTenant:
+        return NewTenant(**self.model_dump())
+
+
+class Branding(Body):
+    primary_color: Color | None = omitted()
+    accent_color: Color | None = omitted()
+    logo_url: Annotated[str, Field(max_length=500, pattern="^https://")] | None = omitted()
+
+
+class TenantSettings(Body):
+    """Every setting PATCH /v1/admin/tenant accepts; GET returns each of them."""
+
+    name: Name
+    timezone: Timezone
+    currency: Currency
+    email: Email
+    branding: Branding = Branding()
+    slot_interval_minutes: int = Field(DEFAULT_SLOT_INTERVAL_MINUTES, ge=1, le=1440)
+    min_notice_minutes: int = Field(0, ge=0, le=60 * 24 * 365, description="earliest start from now")
+    max_advance_days: int = Field(DEFAULT_MAX_ADVANCE_DAYS, ge=1, le=730, description="latest start date from today")
+    reminder_offsets_minutes: Annotated[list[Annotated[int, Field(ge=1, le=60 * 24 * 30)]], Unique] = Field(
+        list(DEFAULT_REMINDER_OFFSETS_MINUTES), max_length=5, description="minutes before the start"
+    )
+    default_cancellation_policy: CancellationPolicy | None = None
+    tax_rate_bps: int = Field(0, ge=0, le=10_000, description="basis points: 2000 = 20 %")
+    sms_enabled: bool = False
+    slug: Slug | None = Field(None, description="set when the tenant opens; another value here is a 400")
+
+    def apply_to(self, tenant: Tenant, now: datetime) -> Tenant:
+        if self.slug not in (None, tenant.slug):
+            raise ValidationError("The slug cannot be changed.", {"fields": {"slug": "cannot be changed here"}})
+        policy = self.default_cancellation_policy
+        return replace(
+            tenant,
+            **self.model_dump(include={"name", "timezone", "currency", "email", "slot_interval_minutes"}),
+            **self.model_dump(include={"min_notice_minutes", "max_advance_days", "tax_rate_bps", "sms_enabled"}),
+            branding=self.branding.model_dump(by_alias=True, exclude_none=True),
+            reminder_offsets_minutes=tuple(sorted(self.reminder_offsets_minutes, reverse=True)),
+            default_cancellation_policy=policy.to_domain() if policy else None,
+            updated_at=now,
+        )
+
+
+class TenantBody(TenantSettings):
+    id: Id
+    slug: Slug
+    created_at: Instant
+    updated_at: Instant
+    version: int
+
+
+class OpenedTenant(Body):
+    tenant: TenantBody
+    publishable_key: str = Field(description="pk_...: the X-Tenant-Key of public calls")
+    secret_key: str = Field(description="sk_...: shown only here")
+
+
+class RotatedKey(Body):
+    secret_key: str = Field(description="the new sk_... key; the one used for this call stops working")
