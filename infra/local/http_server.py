@@ -107,9 +107,32 @@ class ApiRequestHandler(ChaliceRequestHandler):
             return
         super()._send_error_response(error)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a method no route serves, a malformed request line) in the
+        API's error shape instead of its HTML page; an unknown method is a 405, as API Gateway says."""
+        status, body = (
+            (405, error_body("method_not_allowed", "Method not allowed."))
+            if code == 501
+            else (code, error_body("invalid_request", "The request could not be read."))
+        )
+        payload = json.dumps(body).encode()
+        self.close_connection = True
+        self.request_version = "HTTP/1.1"  # a line too garbled to parse still gets headers
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD" and status >= 200:
+            self.wfile.write(payload)
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        path = self.path.split("?", 1)[0]
-        self.log_message('"%s %s" %s', self.command, path, str(code))
+        path = (getattr(self, "path", "") or "").split("?", 1)[0]  # unset when the line was unreadable
+        self.log_message('"%s %s" %s', getattr(self, "command", None) or "-", path or "-", str(code))
+
+    def log_error(self, format: str, *args: Any) -> None:
+        """http.server logs a refused request with its raw request line, query (and token) included."""
+        path = (getattr(self, "path", "") or "").split("?", 1)[0]
+        self.log_message("refused %s %s", getattr(self, "command", None) or "-", path or "-")
 
 
 def pooled_local_server(app: Chalice, config: Config, host: str, port: int) -> LocalDevServer:

@@ -130,6 +130,26 @@ def test_an_unknown_path_is_404_in_the_error_shape(stack: StackProcess) -> None:
     assert response.json() == {"error": {"code": "not_found", "message": "No such route.", "details": {}}}
 
 
+def test_a_method_no_route_serves_is_405_in_the_error_shape_and_no_token_reaches_the_log(
+    stack: StackProcess,
+) -> None:
+    token = f"tok-{time.time_ns()}"
+    base = f"http://{LOOPBACK}:{stack.port}"
+
+    traced = requests.request("TRACE", f"{base}/v1/public/services?token={token}", timeout=30)
+    fetched = requests.get(f"{base}/v1/public/services?token={token}", timeout=30)
+    with socket.create_connection((LOOPBACK, stack.port), timeout=30) as raw:
+        raw.sendall(f"GET /manage/x?token={token} HTTP/1.1 extra\r\n\r\n".encode())
+        garbled = b"".join(iter(lambda: raw.recv(4096), b""))  # the server closes when done
+
+    assert traced.status_code == 405
+    assert traced.json()["error"]["code"] == "method_not_allowed"
+    assert fetched.status_code == 401
+    assert garbled.startswith(b"HTTP/1.") and b'"error"' in garbled
+    time.sleep(0.5)  # the log line is written after the answer
+    assert token not in stack.log_text()
+
+
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_stops_a_loaded_stack_within_5_seconds_and_leaves_nothing(
     tmp_path: Path, stop_signal: signal.Signals
