@@ -19,7 +19,13 @@ import boto3
 TEMPLATE_PATH = Path(__file__).resolve().parents[1] / "template.json"
 # Resources that only make sense next to the deployed Lambda functions.
 DEPLOY_ONLY_TYPES = frozenset(
-    {"AWS::Lambda::Url", "AWS::Lambda::Permission", "AWS::Lambda::EventSourceMapping", "AWS::Lambda::EventInvokeConfig"}
+    {
+        "AWS::Lambda::Url",
+        "AWS::Lambda::Permission",
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::Lambda::EventInvokeConfig",
+        "AWS::ApiGateway::GatewayResponse",  # the local API answers in the error shape itself
+    }
 )
 
 

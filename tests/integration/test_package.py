@@ -85,3 +85,21 @@ def test_the_stripe_webhook_has_a_function_url(packaged: Path) -> None:
     assert resources["StripeWebhookUrl"]["Properties"]["TargetFunctionArn"] == {"Fn::GetAtt": ["StripeWebhook", "Arn"]}
     assert resources["StripeWebhook"]["Properties"]["Handler"] == "chalicelib.api.webhooks.stripe_webhook_function_url"
     assert resources["ScheduledTask"]["Properties"]["FunctionName"] == {"Fn::Sub": "scheduling-${Stage}-scheduled_task"}
+
+
+def test_api_gateway_answers_of_its_own_are_reshaped_into_the_error_shape(packaged: Path) -> None:
+    resources = json.loads(packaged.read_text())["Resources"]
+    answers = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::ApiGateway::GatewayResponse"
+    }
+
+    assert {"MISSING_AUTHENTICATION_TOKEN", "UNSUPPORTED_MEDIA_TYPE", "THROTTLED", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(
+        answers
+    )
+    assert answers["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"  # an unknown path, not a 403
+    for answer in answers.values():
+        assert answer["RestApiId"] == {"Ref": "RestAPI"}
+        body = json.loads(answer["ResponseTemplates"]["application/json"])
+        assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
