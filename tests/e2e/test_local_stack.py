@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -54,6 +55,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     if not any("ready" in line for line in lines):
         process.kill()
         pytest.fail("local stack never printed ready:\n" + "".join(lines[-40:]))
+    # Keep reading: a pipe nobody drains fills after a few hundred log lines and blocks the stack.
+    threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True).start()
     demo = json.loads((Path(local_dir) / "demo.json").read_text())
     yield {"process": process, "demo": demo, "port": port, "local_dir": Path(local_dir)}
     if process.poll() is None:
