@@ -189,9 +189,9 @@ class SortedPartition:
     """One partition's items, in sort-key order, so a key condition reads only its range."""
 
     items: dict[ItemKey, Item] = field(default_factory=dict)
-    order: list[tuple[tuple[str, Any], int]] = field(default_factory=list)  # (sort value, seq), sorted
-    keys_by_seq: dict[int, ItemKey] = field(default_factory=dict)
-    position: dict[ItemKey, tuple[tuple[str, Any], int]] = field(default_factory=dict)
+    # (sort value, seq, key), sorted; seq is unique, so comparisons never reach the key
+    order: list[tuple[tuple[str, Any], int, ItemKey]] = field(default_factory=list)
+    position: dict[ItemKey, tuple[tuple[str, Any], int, ItemKey]] = field(default_factory=dict)
     unordered: dict[ItemKey, Item] = field(default_factory=dict)  # no sort value we can order
     sequence: Iterator[int] = field(default_factory=itertools.count)
 
@@ -201,9 +201,8 @@ class SortedPartition:
         if sort_value is None:
             self.unordered[key] = item
             return
-        entry = (sort_value, next(self.sequence))
+        entry = (sort_value, next(self.sequence), key)
         bisect.insort(self.order, entry)
-        self.keys_by_seq[entry[1]] = key
         self.position[key] = entry
 
     def remove(self, key: ItemKey) -> None:
@@ -213,7 +212,6 @@ class SortedPartition:
         entry = self.position.pop(key, None)
         if entry is not None:
             del self.order[bisect.bisect_left(self.order, entry)]
-            del self.keys_by_seq[entry[1]]
 
     def __len__(self) -> int:
         return len(self.items)
@@ -226,12 +224,12 @@ class SortedPartition:
         low, high, prefix = bounds
         start = 0 if low is None else bisect.bisect_left(self.order, (low, -1))
         found = list(self.unordered.values())
-        for sort_value, seq in itertools.islice(self.order, start, None):
+        for sort_value, _, key in itertools.islice(self.order, start, None):
             if high is not None and sort_value > high:
                 break
             if prefix is not None and not (sort_value[0] == "S" and sort_value[1].startswith(prefix)):
                 break
-            found.append(self.items[self.keys_by_seq[seq]])
+            found.append(self.items[key])
         return found
 
 
@@ -519,13 +517,13 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
             failed_item = _condition_failure(self, op, key)
             if failed_item is not None:
                 message = ConditionalCheckFailed().message
-                errors.append(("ConditionalCheckFailed", str(message), failed_item or None))  # type: ignore[arg-type]
+                errors.append(("ConditionalCheckFailed", str(message), failed_item or None))
             else:
                 errors.append((None, None, None))
         except (MultipleTransactionsException, MockValidationException):
             raise
         except Exception as error:  # moto reports any other problem as that item's cancellation reason
-            errors.append((type(error).__name__, str(error), None))  # type: ignore[arg-type]
+            errors.append((type(error).__name__, str(error), None))
     if any(code is not None for code, _, _ in errors):
         raise TransactionCanceledException(errors)
     _apply(self, operations)
@@ -563,7 +561,7 @@ def _apply(self: DynamoDBBackend, operations: list[tuple[str, dict[str, Any], Ta
             except MockValidationException:
                 raise
             except Exception as error:
-                errors.append((type(error).__name__, str(error), None))  # type: ignore[arg-type]
+                errors.append((type(error).__name__, str(error), None))
     except BaseException:
         journal.undo(self.tables)
         raise
