@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from chalicelib.gateways.aws import client
@@ -131,10 +132,7 @@ class StreamPump:
 
     def run_once(self) -> int:
         """Read what is new since the last read (never again what was read) and deliver it in batches."""
-        if not self._stream_arn:
-            self._open()
-        if sum(len(lane.pending) for lane in self._lanes) < READ_LIMIT:
-            self._read()
+        self.read()
         now = time.monotonic()
         ready = [lane for lane in self._lanes if lane.pending and now >= lane.retry_not_before]
         if len(ready) <= 1:
@@ -143,22 +141,56 @@ class StreamPump:
             self._pool = ThreadPoolExecutor(max_workers=len(self._lanes), thread_name_prefix="stream-lane")
         return sum(self._pool.map(self._drain, ready))
 
+    def pumps(self, interval_seconds: float) -> list[Pump]:
+        """The reader and one pump per lane, each for its own thread, as Lambda runs a mapping's
+        batches: a lane delivers as soon as it has records, never waiting for a slower lane's
+        round to end (with one round for all lanes, a booking's mail waited for the slowest)."""
+        if not self._stream_arn:
+            self._open()
+        lanes = [
+            Pump(f"stream-lane-{index}", partial(self.drain_lane, index), interval_seconds)
+            for index in range(len(self._lanes))
+        ]
+        return [Pump("stream-read", self.read, interval_seconds), *lanes]
+
+    def read(self) -> int:
+        """Hand what is new since the last read to the lanes; nothing while they hold READ_LIMIT."""
+        if not self._stream_arn:
+            self._open()
+        if sum(len(lane.pending) for lane in self._lanes) >= READ_LIMIT:
+            return 0
+        return self._read()
+
+    def drain_lane(self, index: int) -> int:
+        """Deliver one lane's records unless it is waiting out a retry delay."""
+        lane = self._lanes[index]
+        if not lane.pending or time.monotonic() < lane.retry_not_before:
+            return 0
+        return self._drain(lane)
+
     def close(self) -> None:
         """Let the lane threads go once their current batch is delivered."""
         if self._pool is not None:
             self._pool.shutdown(wait=False)
 
-    def _read(self) -> None:
+    def _read(self) -> int:
+        """Append only: a lane's thread removes from the front of its list, the reader adds at the end."""
         streams = client("dynamodbstreams")
+        read = 0
         for shard_id, iterator in list(self._iterators.items()):
             answer = streams.get_records(ShardIterator=iterator, Limit=READ_LIMIT)
             for record in answer["Records"]:
                 self._lane_of(record).pending.append(_lambda_record(record, self._stream_arn))
+            read += len(answer["Records"])
             if answer.get("NextShardIterator"):
                 self._iterators[shard_id] = answer["NextShardIterator"]
+        return read
 
     def _lane_of(self, record: dict[str, Any]) -> _Lane:
-        partition = json.dumps(record["dynamodb"]["Keys"].get(self._hash_key), sort_keys=True)
+        return self._lane_of_key(record["dynamodb"]["Keys"].get(self._hash_key))
+
+    def _lane_of_key(self, partition_key: Any) -> _Lane:
+        partition = json.dumps(partition_key, sort_keys=True)
         return self._lanes[zlib.crc32(partition.encode()) % len(self._lanes)]
 
     def _drain(self, lane: _Lane) -> int:

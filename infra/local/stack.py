@@ -110,7 +110,8 @@ def main() -> int:
         schedules = SchedulePump(
             physical["ScheduleGroup"], run_scheduled_task, utc_now, dead_letters, list_every_seconds=15.0
         )
-        pumps.register(Pump("stream", stream.run_once, interval_seconds=0.1))
+        for pump in stream.pumps(interval_seconds=0.1):
+            pumps.register(pump)
         pumps.register(Pump("refunds", QueuePump(physical["RefundQueue"], process_refund_batch).run_once))
         pumps.register(Pump("schedules", schedules.run_once, interval_seconds=1.0))
     pumps.start()

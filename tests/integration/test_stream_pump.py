@@ -5,11 +5,12 @@ only its own lane."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 from typing import Any
 
 from chalicelib.gateways.aws import client
-from infra.local.pumps import StreamPump
+from infra.local.pumps import PumpRunner, StreamPump
 
 
 def _write(table: str, partitions: int, versions: int) -> None:
@@ -82,3 +83,51 @@ def test_a_failing_record_holds_back_only_its_lane_and_is_retried_from_there(aws
         pump.close()
 
     assert seen["P#3"] == [0, 1, 2]
+
+
+def test_on_their_own_threads_a_lane_stuck_in_a_slow_delivery_does_not_hold_back_the_others(aws: str) -> None:
+    # GIVEN a stack whose delivery of partition P#0 hangs until released
+    _write(aws, partitions=12, versions=1)
+    seen: dict[str, list[int]] = defaultdict(list)
+    lock = threading.Lock()
+    stuck, release = threading.Event(), threading.Event()
+
+    def deliver(batch: list[dict[str, Any]]) -> dict[str, Any]:
+        if any(_partition(record) == "P#0" for record in batch):
+            stuck.set()
+            assert release.wait(timeout=30)
+        with lock:
+            for record in batch:
+                seen[_partition(record)].append(_version(record))
+        return {"batchItemFailures": []}
+
+    pump = StreamPump(aws, deliver, batch_size=1, parallelization=4)
+    runner = PumpRunner()
+    for each in pump.pumps(interval_seconds=0.01):  # the reader and each lane, as the local stack runs them
+        runner.register(each)
+    runner.start()
+    try:
+        assert stuck.wait(timeout=20)
+        stuck_lane = pump._lane_of_key({"S": "P#0"})
+        others = [f"P#{p}" for p in range(1, 12) if pump._lane_of_key({"S": f"P#{p}"}) is not stuck_lane]
+
+        # WHEN the other partitions change while P#0's delivery still hangs
+        dynamodb = client("dynamodb")
+        for partition in others:
+            dynamodb.put_item(TableName=aws, Item={"pk": {"S": partition}, "sk": {"S": "x"}, "v": {"N": "1"}})
+
+        # THEN those changes are delivered without waiting for the stuck lane
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not all(seen[p] == [0, 1] for p in others):
+            time.sleep(0.02)
+        assert all(seen[p] == [0, 1] for p in others), dict(seen)
+        assert seen["P#0"] == []
+
+        # AND once released, the stuck lane catches up
+        release.set()
+        while time.monotonic() < deadline and seen["P#0"] != [0]:
+            time.sleep(0.02)
+        assert seen["P#0"] == [0]
+    finally:
+        release.set()
+        runner.stop()
