@@ -339,6 +339,7 @@ class MailWatch:
         self._outbox = outbox
         self._seen: set[str] = set()
         self._arrived: dict[str, float] = {}
+        self._latest = 0.0  # modification time of the newest message seen
         self._lock = threading.Lock()
 
     def _scan(self) -> None:
@@ -346,11 +347,25 @@ class MailWatch:
             if path.name in self._seen:
                 continue
             self._seen.add(path.name)
+            self._latest = max(self._latest, path.stat().st_mtime)
             head = path.read_bytes()[:4096].decode(errors="replace")
             for line in head.splitlines():
                 if line.lower().startswith("to:"):
                     self._arrived.setdefault(line.split("<")[-1].rstrip(">").strip(), path.stat().st_mtime)
                     break
+
+    def settle(self, quiet_seconds: float = 3.0, deadline: float = 120.0) -> bool:
+        """Wait until no mail has been written for `quiet_seconds`: whatever earlier traffic
+        left in any of the stream's lanes has been delivered. False if it never went quiet."""
+        began = time.time()
+        while time.time() - began < deadline:
+            with self._lock:
+                self._scan()
+                latest = self._latest
+            if time.time() - latest >= quiet_seconds:
+                return True
+            time.sleep(0.1)
+        return False
 
     def delay(self, email: str, since: float, deadline: float = 30.0) -> float | None:
         """Seconds from `since` (wall clock) until mail to `email` was written, waiting up to the deadline."""
