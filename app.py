@@ -14,7 +14,6 @@ from chalicelib.api import (
     admin_services,
     admin_tenant,
     events,
-    local_mail,
     openapi,
     platform,
     public,
@@ -54,4 +53,6 @@ for blueprint in (
     app.register_blueprint(blueprint)
 
 if config.local_mode():
+    from chalicelib.api import local_mail  # the local stack's mail listing: never deployed
+
     app.register_blueprint(local_mail.bp)

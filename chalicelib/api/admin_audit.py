@@ -2,52 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from chalice import Blueprint
 
-from chalicelib.api.appointment_models import WindowQuery, instant_or_date
-from chalicelib.api.model_types import Body, Id
+from chalicelib.api.lazy import LazyModule
 from chalicelib.api.routing import api_route
-from chalicelib.services import registry
-from chalicelib.services.auth import Caller
+
+if TYPE_CHECKING:
+    from chalicelib.api import audit_models
+    from chalicelib.services import registry
+    from chalicelib.services.auth import Caller
+else:
+    audit_models = LazyModule("chalicelib.api.audit_models")
+    registry = LazyModule("chalicelib.services.registry")
 
 bp = Blueprint(__name__)
 
 
-class AuditQuery(WindowQuery):
-    entity_id: Id | None = None
-
-    def window(self, zone: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
-        """Default: the 30 days up to now; at most 400 days."""
-        end = instant_or_date(self.to, zone, end_of_day=True) or now + timedelta(seconds=1)
-        start = instant_or_date(self.from_, zone) or datetime.combine((end - timedelta(days=30)).date(), time(0), zone)
-        return self.checked(start, end, 400)
-
-
-class AuditEntry(Body):
-    id: str
-    at: str
-    actor: str
-    action: str
-    entity_type: str
-    entity_id: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-
-
-class AuditPage(Body):
-    items: list[AuditEntry]
-    next_cursor: str | None
-
-
-@api_route(bp, "/v1/admin/audit", "GET", auth="admin", query=AuditQuery, response=AuditPage)
-def list_audit(caller: Caller, query: AuditQuery) -> AuditPage:
+@api_route(
+    bp, "/v1/admin/audit", "GET", auth="admin", query="audit_models.AuditQuery", response="audit_models.AuditPage"
+)
+def list_audit(caller: Caller, query: audit_models.AuditQuery) -> audit_models.AuditPage:
     """The audit trail in the order things changed, filtered by entity"""
     start, end = query.window(ZoneInfo(caller.tenant.timezone), registry.clock())
     entries, cursor = registry.audit_repository().page(
         caller.tenant_id, start, end, query.entity_id, query.limit, query.cursor
     )
-    return AuditPage.of({"items": entries, "next_cursor": cursor})
+    return audit_models.AuditPage.of({"items": entries, "next_cursor": cursor})

@@ -2,33 +2,53 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
-from chalicelib.api.model_types import Body, partial, patched
+from chalicelib.api.lazy import LazyModule
 from chalicelib.api.routing import api_route
-from chalicelib.api.tenant_models import RotatedKey, TenantBody, TenantSettings
-from chalicelib.services import registry
-from chalicelib.services.auth import Caller, bearer_token
+
+if TYPE_CHECKING:
+    from chalicelib.api import model_types, tenant_models
+    from chalicelib.services import auth, registry
+    from chalicelib.services.auth import Caller
+else:
+    model_types = LazyModule("chalicelib.api.model_types")
+    tenant_models = LazyModule("chalicelib.api.tenant_models")
+    registry = LazyModule("chalicelib.services.registry")
+    auth = LazyModule("chalicelib.services.auth")
 
 bp = Blueprint(__name__)
-SettingsPatch = partial(TenantSettings)
 
 
-@api_route(bp, "/v1/admin/tenant", "GET", auth="admin", response=TenantBody)
-def get_tenant(caller: Caller) -> TenantBody:
+@api_route(bp, "/v1/admin/tenant", "GET", auth="admin", response="tenant_models.TenantBody")
+def get_tenant(caller: Caller) -> tenant_models.TenantBody:
     """Read the settings"""
-    return TenantBody.of(caller.tenant)
+    return tenant_models.TenantBody.of(caller.tenant)
 
 
-@api_route(bp, "/v1/admin/tenant", "PATCH", auth="admin", body=SettingsPatch, response=TenantBody, errors=(409,))
-def patch_tenant(caller: Caller, body: Body) -> TenantBody:
+@api_route(
+    bp,
+    "/v1/admin/tenant",
+    "PATCH",
+    auth="admin",
+    body="tenant_models.TenantSettingsPatch",
+    response="tenant_models.TenantBody",
+    errors=(409,),
+)
+def patch_tenant(caller: Caller, body: model_types.Body) -> tenant_models.TenantBody:
     """Change some settings (the slug cannot change); the whole is checked again"""
-    settings = patched(TenantSettings, TenantBody.of(caller.tenant), body)
-    return TenantBody.of(registry.tenant_service().save_settings(settings.apply_to(caller.tenant, registry.clock())))
+    settings = model_types.patched(tenant_models.TenantSettings, tenant_models.TenantBody.of(caller.tenant), body)
+    return tenant_models.TenantBody.of(
+        registry.tenant_service().save_settings(settings.apply_to(caller.tenant, registry.clock()))
+    )
 
 
-@api_route(bp, "/v1/admin/keys/rotate", "POST", auth="admin", status=201, response=RotatedKey)
-def rotate_secret_key(caller: Caller) -> RotatedKey:
+@api_route(bp, "/v1/admin/keys/rotate", "POST", auth="admin", status=201, response="tenant_models.RotatedKey")
+def rotate_secret_key(caller: Caller) -> tenant_models.RotatedKey:
     """Issue a new secret key and revoke the one used for this call"""
-    presented = bearer_token(bp.current_request.headers.get("authorization")) or ""
-    return RotatedKey.of(dict(secret_key=registry.tenant_service().rotate_secret_key(caller.tenant_id, presented)))
+    presented = auth.bearer_token(bp.current_request.headers.get("authorization")) or ""
+    return tenant_models.RotatedKey.of(
+        dict(secret_key=registry.tenant_service().rotate_secret_key(caller.tenant_id, presented))
+    )

@@ -24,6 +24,7 @@ from chalicelib.api.model_types import (
     Unique,
     WallEnd,
     WallStart,
+    partial,
     problems,
 )
 from chalicelib.domain import catalog
@@ -282,3 +283,7 @@ class ProviderPage(Body):
 class DateOverridePage(Body):
     items: list[DateOverride]
     next_cursor: str | None
+
+
+ServicePatch = partial(NewService)
+ProviderPatch = partial(NewProvider)

@@ -28,7 +28,7 @@ class MailPage(Body):
     next_cursor: None = None
 
 
-@api_route(bp, "/_local/mail", "GET", auth="none", response=MailPage)
+@api_route(bp, "/_local/mail", "GET", auth="none", response="local_mail.MailPage")
 def list_local_mail() -> MailPage:
     """The mail the local stack sent (local mode only)"""
     folder = outbox_dir()

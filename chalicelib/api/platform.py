@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
+from chalicelib.api.lazy import LazyModule
 from chalicelib.api.routing import api_route
-from chalicelib.api.tenant_models import NewTenantBody, OpenedTenant
-from chalicelib.services import registry
+
+if TYPE_CHECKING:
+    from chalicelib.api import tenant_models
+    from chalicelib.services import registry
+else:
+    tenant_models = LazyModule("chalicelib.api.tenant_models")
+    registry = LazyModule("chalicelib.services.registry")
 
 bp = Blueprint(__name__)
 
@@ -17,10 +25,10 @@ bp = Blueprint(__name__)
     "POST",
     auth="platform",
     status=201,
-    body=NewTenantBody,
-    response=OpenedTenant,
+    body="tenant_models.NewTenantBody",
+    response="tenant_models.OpenedTenant",
     errors=(409,),
 )
-def create_tenant(body: NewTenantBody) -> OpenedTenant:
+def create_tenant(body: tenant_models.NewTenantBody) -> tenant_models.OpenedTenant:
     """Open a tenant; its keys are shown only in this answer (409 on a taken slug)"""
-    return OpenedTenant.of(registry.tenant_service().open_tenant(body.to_domain()))
+    return tenant_models.OpenedTenant.of(registry.tenant_service().open_tenant(body.to_domain()))

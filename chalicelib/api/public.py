@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
-from chalicelib.api.catalog_models import PublicService, PublicServicePage
+from chalicelib.api.lazy import LazyModule
 from chalicelib.api.routing import api_route
-from chalicelib.services import registry
-from chalicelib.services.auth import Caller
+
+if TYPE_CHECKING:
+    from chalicelib.api import catalog_models
+    from chalicelib.services import registry
+    from chalicelib.services.auth import Caller
+else:
+    catalog_models = LazyModule("chalicelib.api.catalog_models")
+    registry = LazyModule("chalicelib.services.registry")
 
 bp = Blueprint(__name__)
 
 
-@api_route(bp, "/v1/public/services", "GET", auth="public", response=PublicServicePage)
-def list_public_services(caller: Caller) -> PublicServicePage:
+@api_route(bp, "/v1/public/services", "GET", auth="public", response="catalog_models.PublicServicePage")
+def list_public_services(caller: Caller) -> catalog_models.PublicServicePage:
     """Active services with the providers that offer them"""
     listed = registry.catalog_service().public_services(caller.tenant_id)
-    items = [PublicService.of(service, provider_ids=provider_ids) for service, provider_ids in listed]
-    return PublicServicePage.of(dict(items=items, next_cursor=None))
+    items = [catalog_models.PublicService.of(service, provider_ids=provider_ids) for service, provider_ids in listed]
+    return catalog_models.PublicServicePage.of(dict(items=items, next_cursor=None))

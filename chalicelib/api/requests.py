@@ -6,10 +6,12 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from chalicelib.api.model_types import Page
 from chalicelib.domain.errors import ValidationError
+
+if TYPE_CHECKING:
+    from chalicelib.api.model_types import Page
 
 T = TypeVar("T")
 

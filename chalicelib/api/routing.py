@@ -11,15 +11,22 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from chalice import Blueprint, Response
 
 from chalicelib.actor import act_as
 from chalicelib.api.errors import JSON_HEADERS, domain_error_response, internal_error_response
-from chalicelib.api.model_types import Body, Query, parse_json_object, validated
+from chalicelib.api.lazy import LazyModule, resolve
 from chalicelib.domain.errors import DomainError
-from chalicelib.services import registry
+
+if TYPE_CHECKING:
+    from chalicelib.api import model_types
+    from chalicelib.api.model_types import Body, Query
+    from chalicelib.services import registry
+else:
+    model_types = LazyModule("chalicelib.api.model_types")
+    registry = LazyModule("chalicelib.services.registry")
 
 View = Callable[..., Any]
 Auth = Literal["platform", "admin", "public", "none"]
@@ -28,18 +35,37 @@ ANONYMOUS = "anonymous"
 
 @dataclass(frozen=True)
 class Operation:
+    """One route. Its models are named (`"catalog_models.Service"`), not imported: importing the
+    app must not build every model (the cold start); they are resolved on first use."""
+
     method: str
     path: str  # Chalice's spelling: {service_id}
     name: str
     summary: str
     auth: Auth
     status: int
-    body: type[Body] | None
-    query: type[Query] | None
-    header: type[Query] | None
-    response: type[Body] | None
+    body_ref: str | None
+    query_ref: str | None
+    header_ref: str | None
+    response_ref: str | None
     errors: tuple[int, ...]
     media: str = "application/json"
+
+    @property
+    def body(self) -> type[Body] | None:
+        return cast("type[Body] | None", _model(self.body_ref))
+
+    @property
+    def query(self) -> type[Query] | None:
+        return cast("type[Query] | None", _model(self.query_ref))
+
+    @property
+    def header(self) -> type[Query] | None:
+        return cast("type[Query] | None", _model(self.header_ref))
+
+    @property
+    def response(self) -> type[Body] | None:
+        return cast("type[Body] | None", _model(self.response_ref))
 
     @property
     def statuses(self) -> list[int]:
@@ -49,9 +75,9 @@ class Operation:
             found.add(401)
         if self.auth in ("admin", "public"):
             found.add(403)
-        if self.body or self.query or self.header or "{" in self.path:
+        if self.body_ref or self.query_ref or self.header_ref or "{" in self.path:
             found.add(400)
-        if self.body:
+        if self.body_ref:
             found.add(415)
         if "{" in self.path:
             found.add(404)
@@ -59,6 +85,11 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
+
+
+@functools.cache
+def _model(reference: str | None) -> Any:
+    return None if reference is None else resolve(reference)
 
 
 def _authenticate(auth: Auth, headers: Any) -> Any:
@@ -83,20 +114,23 @@ def api_route(
     *,
     auth: Auth,
     status: int = 200,
-    body: type[Body] | None = None,
-    query: type[Query] | None = None,
-    header: type[Query] | None = None,
-    response: type[Body] | None = None,
+    body: str | None = None,
+    query: str | None = None,
+    header: str | None = None,
+    response: str | None = None,
     errors: tuple[int, ...] = (),
     media: str = "application/json",
 ) -> Callable[[View], View]:
     """Register `view`, called with the path parameters and, as declared, `caller` (admin or
-    public credential), `body`, `query` and `header` as their models; it returns `response` (or None: 204)."""
+    public credential), `body`, `query` and `header` as their models; it returns `response` (or None: 204).
+    Models are named as `"<module of chalicelib.api>.<Model>"`, resolved on the first call."""
 
     def decorator(view: View) -> View:
         summary = (view.__doc__ or view.__name__).strip()
         OPERATIONS.append(
-            Operation(method, path, view.__name__, summary, auth, status, body, query, header, response, errors, media)
+            operation := Operation(
+                method, path, view.__name__, summary, auth, status, body, query, header, response, errors, media
+            )
         )
 
         @functools.wraps(view)
@@ -107,12 +141,12 @@ def api_route(
                 caller = _authenticate(auth, request.headers)
                 if auth in ("admin", "public"):
                     kwargs["caller"] = caller
-                if body is not None:
-                    kwargs["body"] = validated(body, parse_json_object(request.raw_body))
-                if query is not None:
-                    kwargs["query"] = validated(query, dict(request.query_params or {}))
-                if header is not None:
-                    kwargs["header"] = validated(header, _headers(header, request.headers))
+                if (body_model := operation.body) is not None:
+                    kwargs["body"] = model_types.validated(body_model, model_types.parse_json_object(request.raw_body))
+                if (query_model := operation.query) is not None:
+                    kwargs["query"] = model_types.validated(query_model, dict(request.query_params or {}))
+                if (header_model := operation.header) is not None:
+                    kwargs["header"] = model_types.validated(header_model, _headers(header_model, request.headers))
                 result = view(**kwargs)
             except DomainError as error:
                 return domain_error_response(error)
@@ -122,7 +156,7 @@ def api_route(
                 return Response(body="", status_code=204)
             if isinstance(result, Response):
                 return result
-            answer = result.json_body() if isinstance(result, Body) else result
+            answer = result.json_body() if isinstance(result, model_types.Body) else result
             return Response(body=answer, status_code=status, headers=dict(JSON_HEADERS))
 
         bp.route(path, methods=[method])(handler)

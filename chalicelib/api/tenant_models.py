@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from chalicelib.api.catalog_models import CancellationPolicy
-from chalicelib.api.model_types import Body, Currency, Email, Id, Instant, Name, Timezone, Unique, omitted
+from chalicelib.api.model_types import Body, Currency, Email, Id, Instant, Name, Timezone, Unique, omitted, partial
 from chalicelib.domain.errors import ValidationError
 from chalicelib.domain.tenant import (
     DEFAULT_MAX_ADVANCE_DAYS,
@@ -99,3 +99,6 @@ class OpenedTenant(Body):
 
 class RotatedKey(Body):
     secret_key: str = Field(description="the new sk_... key; the one used for this call stops working")
+
+
+TenantSettingsPatch = partial(TenantSettings)

@@ -4,29 +4,35 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib.actor import act_as
 from chalicelib.api.errors import domain_error_response, internal_error_response
-from chalicelib.api.payment_models import WebhookReceipt
+from chalicelib.api.lazy import LazyModule
 from chalicelib.api.routing import api_route
 from chalicelib.domain.errors import DomainError
-from chalicelib.services import registry
+
+if TYPE_CHECKING:
+    from chalicelib.api import payment_models
+    from chalicelib.services import registry
+else:
+    payment_models = LazyModule("chalicelib.api.payment_models")
+    registry = LazyModule("chalicelib.services.registry")
 
 bp = Blueprint(__name__)
 STRIPE = "stripe"
 
 
-@api_route(bp, "/v1/webhooks/stripe", "POST", auth="none", response=WebhookReceipt, errors=(400, 409))
-def stripe_webhook_route() -> WebhookReceipt:
+@api_route(bp, "/v1/webhooks/stripe", "POST", auth="none", response="payment_models.WebhookReceipt", errors=(400, 409))
+def stripe_webhook_route() -> payment_models.WebhookReceipt:
     """Stripe events, verified by the Stripe-Signature header; replays are harmless"""
     act_as(STRIPE)
     raw = bp.current_request.raw_body
     payload = raw if isinstance(raw, bytes) else raw.encode("utf-8")
     receipt = registry.stripe_events().receive(payload, bp.current_request.headers.get("stripe-signature"))
-    return WebhookReceipt.model_validate(receipt)
+    return payment_models.WebhookReceipt.model_validate(receipt)
 
 
 @bp.lambda_function(name="stripe_webhook")

@@ -29,3 +29,21 @@ def test_availability_and_booking_never_load_stripe_google_fpdf_or_jinja2(aws: s
     # THEN it worked, and none of the heavy libraries was imported
     assert probe.returncode == 0, probe.stderr[-3000:]
     assert json.loads(probe.stdout.strip().splitlines()[-1]) == []
+
+
+def test_importing_the_app_builds_no_model_and_loads_no_persistence_layer() -> None:
+    # GIVEN a fresh interpreter, WHEN it imports the app (every Lambda of it does)
+    listed = subprocess.run(
+        [sys.executable, "-c", "import sys, app, json; print(json.dumps(sorted(sys.modules)))"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded = set(json.loads(listed.stdout.strip().splitlines()[-1]))
+
+    # THEN routes are registered, but no model module, service, repository or AWS client library is loaded
+    heavy = {"pynamodb", "boto3", "chalicelib.services.registry", "chalicelib.store.appointments"}
+    heavy |= {f"chalicelib.api.{name}_models" for name in ("appointment", "catalog", "tenant", "payment", "audit")}
+    assert "chalicelib.api.public_booking" in loaded
+    assert heavy & loaded == set()
