@@ -323,6 +323,7 @@ class BookingService:
             self._check_token(before, token, Action.CANCEL)
         after = apply_transition(before, Action.CANCEL, now, reason)
         request = self._refunds.plan(before, refund, reason or "cancelled")
+        after = replace(after, refund_on_cancel_cents=request.amount_cents if request is not None else 0)
         also = partial(self._payments.add_refund_request, request=request) if request is not None else None
         self._release(before, after, now, hash_secret(token) if token is not None else None, also)
         return Cancelled(after, request)

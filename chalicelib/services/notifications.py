@@ -1,7 +1,8 @@
 """Mail (and SMS reminders) about an appointment, to its client and to its provider.
 
 Every client mail carries a manage link with a freshly minted action token for the
-appointment's current version, and an RFC 5545 invitation (or cancellation).
+appointment's current version (view only once it is cancelled), and an RFC 5545
+invitation (or cancellation).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.ics import CalendarEvent, render_ics
 from chalicelib.domain.tenant import Tenant
-from chalicelib.domain.tokens import mint_token
+from chalicelib.domain.tokens import SELF_SERVICE_ACTIONS, VIEW_ONLY, mint_token
 from chalicelib.gateways.mail import MailGateway, MailRejectedError, OutgoingMail
 from chalicelib.gateways.sms import SmsGateway, SmsRejectedError
 from chalicelib.observability import logger
@@ -82,9 +83,7 @@ class Notifier:
             logger.info("mail suppressed", extra={"appointmentId": appointment.id, "kind": kind.value})
             return "suppressed"
         provider_name = self._provider_name(appointment)
-        manage_url = (
-            self._manage_url(appointment) if recipient.is_client and kind is not MailKind.CANCELLATION else None
-        )
+        manage_url = self._manage_url(appointment, kind) if recipient.is_client else None
         content = render_mail(
             kind,
             tenant_name=tenant.name,
@@ -140,10 +139,11 @@ class Notifier:
         except NotFoundError:
             return "your provider"
 
-    def _manage_url(self, appointment: Appointment) -> str | None:
+    def _manage_url(self, appointment: Appointment, kind: MailKind) -> str | None:
+        """The client's link for this version; after a cancellation it can only show the booking."""
         if appointment.start <= self._clock():
             return None
-        minted = mint_token(appointment)
+        minted = mint_token(appointment, VIEW_ONLY if kind is MailKind.CANCELLATION else SELF_SERVICE_ACTIONS)
         self._appointments.add_token(appointment.tenant_id, minted.record)
         return f"{config.public_base_url()}/manage/{appointment.id}?token={minted.plaintext}"
 

@@ -176,6 +176,8 @@ class AppointmentItem(TableItem, discriminator="Appointment"):
     payment_status = UnicodeAttribute(default="none")
     hold_until = UnicodeAttribute(null=True)
     cancel_reason = UnicodeAttribute(null=True)
+    refund_on_cancel_cents = NumberAttribute(null=True)  # absent: nothing given back
+    links_from_version = NumberAttribute(null=True)  # absent (older items): the item's version
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()

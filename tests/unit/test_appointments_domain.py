@@ -298,10 +298,11 @@ def test_a_fresh_token_allows_its_actions() -> None:
 
 @pytest.mark.parametrize(
     "case",
-    ["missing", "another appointment", "used", "older version", "expired at start", "expired after start"],
+    ["missing", "another appointment", "used", "before the last move", "expired at start", "expired after start"],
 )
 def test_a_token_that_cannot_act_is_gone(case: str) -> None:
     target = appointment()
+    target = replace(target, links_from_version=target.version)  # the last change was a move
     token: ActionToken | None = token_for(target)
     now = BEFORE_START
     if case == "missing":
@@ -310,7 +311,7 @@ def test_a_token_that_cannot_act_is_gone(case: str) -> None:
         token = token_for(replace(target, id="apt_2"))
     elif case == "used":
         token = token_for(target, used=True)
-    elif case == "older version":
+    elif case == "before the last move":
         token = token_for(replace(target, version=target.version - 1))
     elif case == "expired at start":
         now = START
@@ -329,6 +330,36 @@ def test_a_token_dies_when_the_appointment_changes_state() -> None:
 
     with pytest.raises(TokenGoneError):
         check_token(token, cancelled, Action.VIEW, BEFORE_START)
+
+
+def test_a_token_outlives_version_bumps_that_are_not_a_move_or_a_cancellation() -> None:
+    # GIVEN a token minted for a pending hold, which payment then confirms (a new version)
+    hold = replace(appointment(), status=AppointmentStatus.PENDING, version=1, links_from_version=1)
+    token = token_for(hold)
+    confirmed = replace(hold, status=AppointmentStatus.CONFIRMED, version=2)
+
+    # THEN it still allows every self-service action
+    for action in SELF_SERVICE_ACTIONS:
+        check_token(token, confirmed, action, BEFORE_START)
+
+
+def test_a_reschedule_ends_every_earlier_token_and_a_later_one_works() -> None:
+    target = appointment()
+    earlier = token_for(target)
+
+    moved = rescheduled(target, START + timedelta(days=1), target.provider_id, target.timezone, BEFORE_START)
+
+    with pytest.raises(TokenGoneError):
+        check_token(earlier, moved, Action.VIEW, BEFORE_START)
+    check_token(token_for(moved), moved, Action.RESCHEDULE, BEFORE_START)
+
+
+def test_a_token_ends_at_the_current_start_even_if_it_was_minted_to_last_longer() -> None:
+    target = appointment()
+    token = replace(token_for(target), expires_at=START + timedelta(days=7))
+
+    with pytest.raises(TokenGoneError):
+        check_token(token, target, Action.VIEW, START)
 
 
 def test_a_token_cannot_do_an_action_it_does_not_name() -> None:
