@@ -39,7 +39,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.intake import intake_problems
 from chalicelib.domain.locks import lock_quanta, plan_move
-from chalicelib.domain.payments import RefundRequest
+from chalicelib.domain.payments import RefundRequest, amount_due_now
 from chalicelib.domain.rejections import outside_availability_details
 from chalicelib.domain.slots import StartRejection, check_start
 from chalicelib.domain.tenant import Tenant
@@ -102,20 +102,6 @@ class Cancelled:
 
 
 POLICY_REFUND = RefundChoice(POLICY)
-
-
-def amount_due_now(service: Service, payment: str | None) -> int:
-    """What must be paid before the booking is confirmed."""
-    deposit = service.deposit_cents
-    if deposit is None and service.deposit_percent is not None:
-        deposit = service.price_cents * service.deposit_percent // 100
-    if payment == "full":
-        return service.price_cents
-    if payment == "deposit":
-        if deposit is None:
-            raise RuleViolationError("This service takes no deposit.", {"fields": {"payment": "no deposit"}})
-        return deposit
-    return deposit or 0
 
 
 class BookingService:

@@ -91,6 +91,7 @@ class ServiceItem(TableItem, discriminator="Service"):
     deposit_percent = NumberAttribute(null=True)
     capacity = NumberAttribute(default=1)
     no_show_fee_cents = NumberAttribute(null=True)
+    prepayment = UnicodeAttribute(null=True)  # absent (older items): the default for the deposit
     active = BooleanAttribute(default=True)
     intake_fields: JSONAttribute = JSONAttribute(default=list)
     cancellation_policy: JSONAttribute = JSONAttribute(null=True)

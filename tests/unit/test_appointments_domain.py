@@ -20,9 +20,9 @@ from chalicelib.domain.appointments import (
     rescheduled,
 )
 from chalicelib.domain.assignment import pick_provider
-from chalicelib.domain.catalog import IntakeField, IntakeFieldType, Service
+from chalicelib.domain.catalog import IntakeField, IntakeFieldType, Prepayment, Service, default_prepayment
 from chalicelib.domain.credentials import hash_secret
-from chalicelib.domain.errors import ConflictError, RuleViolationError, TokenGoneError
+from chalicelib.domain.errors import ConflictError, PaymentRequiredError, RuleViolationError, TokenGoneError
 from chalicelib.domain.intake import MAX_TEXT, MAX_TEXTAREA, intake_problems
 from chalicelib.domain.locks import lock_quanta, plan_move
 from chalicelib.domain.rejections import outside_availability_details
@@ -509,7 +509,12 @@ def test_any_other_rejected_start_is_not_a_slot_start() -> None:
 # --- amount due at booking -------------------------------------------------------------------
 
 
-def service(price: int = 10_000, deposit_cents: int | None = None, deposit_percent: int | None = None) -> Service:
+def service(
+    price: int = 10_000,
+    deposit_cents: int | None = None,
+    deposit_percent: int | None = None,
+    prepayment: Prepayment | None = None,
+) -> Service:
     return Service(
         id="svc_1",
         name="Massage",
@@ -526,6 +531,7 @@ def service(price: int = 10_000, deposit_cents: int | None = None, deposit_perce
         active=True,
         intake_fields=(),
         cancellation_policy=None,
+        prepayment=prepayment or default_prepayment(deposit_cents, deposit_percent),
         created_at=BEFORE_START,
         updated_at=BEFORE_START,
     )
@@ -551,3 +557,36 @@ def test_nothing_is_due_without_a_deposit_unless_paying_in_full() -> None:
 def test_asking_to_pay_a_deposit_the_service_does_not_take_is_a_rule_violation() -> None:
     with pytest.raises(RuleViolationError):
         amount_due_now(service(), "deposit")
+
+
+@pytest.mark.parametrize(
+    ("prepayment", "payment", "due"),
+    [
+        (Prepayment.NONE, None, 0),
+        (Prepayment.NONE, "deposit", 2000),
+        (Prepayment.NONE, "full", 10_000),
+        (Prepayment.DEPOSIT, None, 2000),
+        (Prepayment.DEPOSIT, "deposit", 2000),
+        (Prepayment.DEPOSIT, "full", 10_000),
+        (Prepayment.FULL, None, 10_000),
+        (Prepayment.FULL, "full", 10_000),
+    ],
+)
+def test_a_booking_pays_what_the_service_requires_or_more(
+    prepayment: Prepayment, payment: str | None, due: int
+) -> None:
+    assert amount_due_now(service(deposit_cents=2000, prepayment=prepayment), payment) == due
+
+
+def test_paying_only_the_deposit_of_a_service_paid_in_full_is_payment_required() -> None:
+    with pytest.raises(PaymentRequiredError) as raised:
+        amount_due_now(service(deposit_cents=2000, prepayment=Prepayment.FULL), "deposit")
+
+    assert raised.value.code == "payment_required"
+    assert raised.value.details["prepayment"] == "full"
+
+
+def test_the_default_prepayment_follows_the_deposit() -> None:
+    assert default_prepayment(None, None) is Prepayment.NONE
+    assert default_prepayment(2000, None) is Prepayment.DEPOSIT
+    assert default_prepayment(None, 25) is Prepayment.DEPOSIT
