@@ -37,6 +37,14 @@ Duration = Annotated[
     int, Field(ge=QUANTUM_MINUTES, le=1440, multiple_of=QUANTUM_MINUTES, description="a multiple of 5")
 ]
 Ids = Annotated[list[Id], Field(max_length=200)]
+PrepaymentRule = Annotated[
+    catalog.Prepayment,
+    Field(
+        strict=False,
+        description="what a client must pay when booking (none, the deposit, or the full price); "
+        "a booking may pay more, never less (422 payment_required)",
+    ),
+]
 
 
 class PolicyTier(Body):
@@ -122,6 +130,7 @@ class NewService(ServiceFields):
 
     currency: Currency | None = None
     active: bool = True
+    prepayment: PrepaymentRule | None = Field(None, description="null: deposit when the service has one, else none")
 
     @model_validator(mode="after")
     def _money_and_time_add_up(self) -> Self:
@@ -133,6 +142,12 @@ class NewService(ServiceFields):
             found[("depositCents",)] = "give depositCents or depositPercent, not both"
         elif self.deposit_cents is not None and self.deposit_cents > self.price_cents:
             found[("depositCents",)] = "must not exceed priceCents"
+        if (
+            self.prepayment is catalog.Prepayment.DEPOSIT
+            and self.deposit_cents is None
+            and self.deposit_percent is None
+        ):
+            found[("prepayment",)] = "deposit needs depositCents or depositPercent (or choose none or full)"
         if found:
             raise problems(found)
         return self
@@ -140,11 +155,12 @@ class NewService(ServiceFields):
     def to_domain(
         self, service_id: str, currency: str, now: datetime, created_at: datetime | None = None, version: int = 0
     ) -> catalog.Service:
-        fields = self.model_dump(exclude={"intake_fields", "cancellation_policy", "currency"})
+        fields = self.model_dump(exclude={"intake_fields", "cancellation_policy", "currency", "prepayment"})
         return catalog.Service(
             id=service_id,
             **fields,
             currency=self.currency or currency,
+            prepayment=self.prepayment or catalog.default_prepayment(self.deposit_cents, self.deposit_percent),
             intake_fields=tuple(
                 catalog.IntakeField(f.id, f.label, f.type, f.required, tuple(f.options)) for f in self.intake_fields
             ),
@@ -155,7 +171,13 @@ class NewService(ServiceFields):
         )
 
 
-class Service(ServiceFields):
+class ShownService(ServiceFields):
+    """A service as it is read: the prepayment in force, its default resolved."""
+
+    prepayment: PrepaymentRule
+
+
+class Service(ShownService):
     id: Id
     currency: Currency
     active: bool
@@ -164,7 +186,7 @@ class Service(ServiceFields):
     version: int
 
 
-class PublicService(ServiceFields):
+class PublicService(ShownService):
     """What a client sees: no internal timestamps, versions or the active flag."""
 
     id: Id

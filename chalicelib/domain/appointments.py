@@ -102,6 +102,11 @@ class Appointment:
     hold_until: datetime | None = None
     cancel_reason: str | None = None
     version: int = 1
+    # The version of the last change that ended the client's links (a reschedule or a
+    # cancellation, by anyone): tokens minted for it or later work, older ones are gone.
+    # Payment, expiry and reminders bump `version` but not this, so they end no link.
+    links_from_version: int = 1
+    refund_on_cancel_cents: int = 0  # what the cancellation gave back (0: nothing was due)
 
     @property
     def occupied(self) -> tuple[datetime, datetime]:
@@ -155,14 +160,16 @@ def check_transition(appointment: Appointment, action: Action, now: datetime) ->
 
 
 def apply_transition(appointment: Appointment, action: Action, now: datetime, reason: str | None = None) -> Appointment:
-    """The appointment after a legal state change (version bumped so earlier tokens die)."""
+    """The appointment after a legal state change (version bumped; a cancellation also ends the client's links)."""
     check_transition(appointment, action, now)
     status = _RESULT[action]
+    version = appointment.version + 1
     return replace(
         appointment,
         status=status,
         updated_at=now,
-        version=appointment.version + 1,
+        version=version,
+        links_from_version=version if action is Action.CANCEL else appointment.links_from_version,
         hold_until=None if status is not AppointmentStatus.PENDING else appointment.hold_until,
         cancel_reason=reason if action is Action.CANCEL else appointment.cancel_reason,
     )
@@ -171,8 +178,10 @@ def apply_transition(appointment: Appointment, action: Action, now: datetime, re
 def rescheduled(
     appointment: Appointment, start: datetime, provider_id: str, timezone: str, now: datetime
 ) -> Appointment:
+    """The appointment at its new time; every link the client had ends with the move."""
     check_transition(appointment, Action.RESCHEDULE, now)
     duration = appointment.end - appointment.start
+    version = appointment.version + 1
     return replace(
         appointment,
         start=start,
@@ -180,5 +189,6 @@ def rescheduled(
         provider_id=provider_id,
         timezone=timezone,
         updated_at=now,
-        version=appointment.version + 1,
+        version=version,
+        links_from_version=version,
     )

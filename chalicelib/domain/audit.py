@@ -7,7 +7,21 @@ from typing import Any
 
 # Fields that change on every write and say nothing to a reader of the trail.
 NOISE = frozenset(
-    {"pk", "sk", "type", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "ttl", "actor", "version", "updated_at", "created_at"}
+    {
+        "pk",
+        "sk",
+        "type",
+        "gsi1pk",
+        "gsi1sk",
+        "gsi2pk",
+        "gsi2sk",
+        "ttl",
+        "actor",
+        "version",
+        "links_from_version",
+        "updated_at",
+        "created_at",
+    }
 )
 # Never copied into the trail, even hashed.
 SECRET_FIELDS = frozenset({"key_hash"})

@@ -18,6 +18,26 @@ class IntakeFieldType(enum.Enum):
     NUMBER = "number"
 
 
+class Prepayment(enum.Enum):
+    """What a client must pay when booking, before the appointment is confirmed (in rising order)."""
+
+    NONE = "none"
+    DEPOSIT = "deposit"
+    FULL = "full"
+
+    @property
+    def rank(self) -> int:
+        return _PREPAYMENT_ORDER.index(self)
+
+
+_PREPAYMENT_ORDER = (Prepayment.NONE, Prepayment.DEPOSIT, Prepayment.FULL)
+
+
+def default_prepayment(deposit_cents: int | None, deposit_percent: int | None) -> Prepayment:
+    """API.md: `deposit` when the service has a deposit, else `none`."""
+    return Prepayment.NONE if deposit_cents is None and deposit_percent is None else Prepayment.DEPOSIT
+
+
 @dataclass(frozen=True)
 class IntakeField:
     id: str
@@ -57,6 +77,7 @@ class Service:
     active: bool
     intake_fields: tuple[IntakeField, ...]
     cancellation_policy: CancellationPolicy | None
+    prepayment: Prepayment
     created_at: datetime
     updated_at: datetime
     version: int = 0
@@ -65,6 +86,15 @@ class Service:
     @property
     def is_group(self) -> bool:
         return self.capacity > 1
+
+    @property
+    def deposit_amount(self) -> int | None:
+        """The deposit in minor units (a percentage of the price rounded down), None without one."""
+        if self.deposit_cents is not None:
+            return self.deposit_cents
+        if self.deposit_percent is not None:
+            return self.price_cents * self.deposit_percent // 100
+        return None
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,12 @@ class CardDeclinedDomainError(RuleViolationError):
     code = "card_declined"
 
 
+class PaymentRequiredError(RuleViolationError):
+    """The booking offers to pay less up front than the service's `prepayment` requires."""
+
+    code = "payment_required"
+
+
 class PaymentsNotConfiguredError(RuleViolationError):
     """Money is due but the business has not connected a Stripe account that can take charges."""
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from chalicelib.domain.appointments import Appointment, PaymentStatus
-from chalicelib.domain.catalog import CancellationPolicy
+from chalicelib.domain.catalog import CancellationPolicy, Prepayment, Service
+from chalicelib.domain.errors import PaymentRequiredError, RuleViolationError
 
 SECONDS_PER_HOUR = 3600
 
@@ -34,6 +35,28 @@ class LedgerEntry:
     at: datetime
     stripe_id: str | None = None  # payment intent, refund or charge id
     note: str = ""
+
+
+def amount_due_now(service: Service, payment: str | None) -> int:
+    """What must be paid before the booking is confirmed. The client may choose to pay more than
+    the service's `prepayment` requires, never less; no choice (None) pays what it requires."""
+    required = service.prepayment
+    chosen = Prepayment(payment) if payment is not None else required
+    if chosen.rank < required.rank:
+        raise PaymentRequiredError(
+            "This service must be paid in full when booking."
+            if required is Prepayment.FULL
+            else "This service requires a deposit when booking.",
+            {"fields": {"payment": f"must be {required.value} or more"}, "prepayment": required.value},
+        )
+    if chosen is Prepayment.FULL:
+        return service.price_cents
+    if chosen is Prepayment.DEPOSIT:
+        deposit = service.deposit_amount
+        if deposit is None:
+            raise RuleViolationError("This service takes no deposit.", {"fields": {"payment": "no deposit"}})
+        return deposit
+    return 0
 
 
 def refund_percent(policy: CancellationPolicy | None, start: datetime, cancelled_at: datetime) -> int:

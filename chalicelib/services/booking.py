@@ -39,7 +39,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.intake import intake_problems
 from chalicelib.domain.locks import lock_quanta, plan_move
-from chalicelib.domain.payments import RefundRequest
+from chalicelib.domain.payments import RefundRequest, amount_due_now
 from chalicelib.domain.rejections import outside_availability_details
 from chalicelib.domain.slots import StartRejection, check_start
 from chalicelib.domain.tenant import Tenant
@@ -102,20 +102,6 @@ class Cancelled:
 
 
 POLICY_REFUND = RefundChoice(POLICY)
-
-
-def amount_due_now(service: Service, payment: str | None) -> int:
-    """What must be paid before the booking is confirmed."""
-    deposit = service.deposit_cents
-    if deposit is None and service.deposit_percent is not None:
-        deposit = service.price_cents * service.deposit_percent // 100
-    if payment == "full":
-        return service.price_cents
-    if payment == "deposit":
-        if deposit is None:
-            raise RuleViolationError("This service takes no deposit.", {"fields": {"payment": "no deposit"}})
-        return deposit
-    return deposit or 0
 
 
 class BookingService:
@@ -323,6 +309,7 @@ class BookingService:
             self._check_token(before, token, Action.CANCEL)
         after = apply_transition(before, Action.CANCEL, now, reason)
         request = self._refunds.plan(before, refund, reason or "cancelled")
+        after = replace(after, refund_on_cancel_cents=request.amount_cents if request is not None else 0)
         also = partial(self._payments.add_refund_request, request=request) if request is not None else None
         self._release(before, after, now, hash_secret(token) if token is not None else None, also)
         return Cancelled(after, request)

@@ -153,12 +153,13 @@ class Dispatcher:
                 self._unschedule_earlier(new)
             self._schedule_hold_expiry(new)
         elif transition is Transition.RESCHEDULED:
-            self._mail_everyone(new, MailKind.RESCHEDULE)
+            old = change.old_appointment
+            self._mail_everyone(new, MailKind.RESCHEDULE, previous_start=old.start if old else None)
             self._withdraw_from_former_provider(change.old_appointment, new)
             self._unschedule_earlier(new)
             self._schedule_reminders(new)
         elif transition is Transition.CANCELLED:
-            self._mail_everyone(new, MailKind.CANCELLATION, reason=new.cancel_reason)
+            self._mail_everyone(new, MailKind.CANCELLATION, reason=new.cancel_reason, with_refund=True)
             self._unschedule_earlier(new)
         else:  # expired, completed, no-show: nothing more to remind anyone of
             self._unschedule_earlier(new)
@@ -166,12 +167,28 @@ class Dispatcher:
     def _once(self, appointment: Appointment, effect: str, run: Callable[[], dict[str, Any] | None]) -> None:
         self._ledger.once(appointment.tenant_id, appointment.id, appointment.version, effect, self._clock, run)
 
-    def _mail_everyone(self, appointment: Appointment, kind: MailKind, reason: str | None = None) -> None:
+    def _mail_everyone(
+        self,
+        appointment: Appointment,
+        kind: MailKind,
+        reason: str | None = None,
+        *,
+        with_refund: bool = False,
+        previous_start: datetime | None = None,
+    ) -> None:
+        """One mail per recipient; a cancellation states its refund, a reschedule its former start."""
         for recipient in self._notifier.recipients(appointment):
             role = "client" if recipient.is_client else "provider"
-            self._once(
-                appointment, f"mail:{kind.value}:{role}", partial(self._send_mail, kind, appointment, recipient, reason)
+            send = partial(
+                self._notifier.send,
+                kind,
+                appointment,
+                recipient,
+                reason,
+                with_refund=with_refund,
+                previous_start=previous_start,
             )
+            self._once(appointment, f"mail:{kind.value}:{role}", partial(_outcome, send))
 
     def _send_mail(
         self, kind: MailKind, appointment: Appointment, recipient: Recipient, reason: str | None
@@ -227,6 +244,10 @@ class Dispatcher:
             return {"deleted": names}
 
         self._once(appointment, "unschedule", delete)
+
+
+def _outcome(send: Callable[[], str]) -> dict[str, Any]:
+    return {"outcome": send()}
 
 
 def audit_entry(change: TableChange, now: datetime) -> AuditEntry | None:

@@ -106,6 +106,8 @@ def _item(appointment: Appointment, stored_version: int) -> AppointmentItem:
         payment_status=appointment.payment_status.value,
         hold_until=to_iso(appointment.hold_until) if appointment.hold_until else None,
         cancel_reason=appointment.cancel_reason,
+        refund_on_cancel_cents=appointment.refund_on_cancel_cents or None,
+        links_from_version=appointment.links_from_version,
         created_at=appointment.created_at,
         updated_at=appointment.updated_at,
         **version_kwargs(stored_version),
@@ -139,7 +141,10 @@ def to_appointment(item: AppointmentItem) -> Appointment:
         payment_status=PaymentStatus(item.payment_status),
         hold_until=from_iso(item.hold_until) if item.hold_until else None,
         cancel_reason=item.cancel_reason,
+        refund_on_cancel_cents=int(item.refund_on_cancel_cents or 0),
         version=int(item.version or 0),
+        # Items written before links outlived payments: only tokens of the current version work.
+        links_from_version=int(item.links_from_version if item.links_from_version is not None else item.version or 0),
     )
 
 

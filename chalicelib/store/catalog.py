@@ -8,7 +8,15 @@ from typing import TypeVar
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 
-from chalicelib.domain.catalog import AvailabilityRule, DateOverride, Provider, Service, WeeklyAvailability
+from chalicelib.domain.catalog import (
+    AvailabilityRule,
+    DateOverride,
+    Prepayment,
+    Provider,
+    Service,
+    WeeklyAvailability,
+    default_prepayment,
+)
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.errors import ConcurrentUpdateError, NotFoundError
 from chalicelib.store import keys, read_memo
@@ -57,6 +65,7 @@ def _service_item(tenant_id: str, service: Service) -> ServiceItem:
         deposit_percent=service.deposit_percent,
         capacity=service.capacity,
         no_show_fee_cents=service.no_show_fee_cents,
+        prepayment=service.prepayment.value,
         active=service.active,
         intake_fields=intake_to_data(service.intake_fields),
         cancellation_policy=policy_to_data(service.cancellation_policy),
@@ -67,6 +76,8 @@ def _service_item(tenant_id: str, service: Service) -> ServiceItem:
 
 
 def _service(item: ServiceItem) -> Service:
+    deposit_cents = int(item.deposit_cents) if item.deposit_cents is not None else None
+    deposit_percent = int(item.deposit_percent) if item.deposit_percent is not None else None
     return Service(
         id=item.service_id,
         name=item.name,
@@ -77,13 +88,17 @@ def _service(item: ServiceItem) -> Service:
         slot_interval_minutes=int(item.slot_interval_minutes) if item.slot_interval_minutes is not None else None,
         price_cents=int(item.price_cents),
         currency=item.currency,
-        deposit_cents=int(item.deposit_cents) if item.deposit_cents is not None else None,
-        deposit_percent=int(item.deposit_percent) if item.deposit_percent is not None else None,
+        deposit_cents=deposit_cents,
+        deposit_percent=deposit_percent,
         capacity=int(item.capacity),
         no_show_fee_cents=int(item.no_show_fee_cents) if item.no_show_fee_cents is not None else None,
         active=bool(item.active),
         intake_fields=intake_from_data(item.intake_fields),
         cancellation_policy=policy_from_data(item.cancellation_policy),
+        # Services written before `prepayment` existed read with its default.
+        prepayment=Prepayment(item.prepayment)
+        if item.prepayment
+        else default_prepayment(deposit_cents, deposit_percent),
         created_at=item.created_at,
         updated_at=item.updated_at,
         version=int(item.version or 0),

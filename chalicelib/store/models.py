@@ -91,6 +91,7 @@ class ServiceItem(TableItem, discriminator="Service"):
     deposit_percent = NumberAttribute(null=True)
     capacity = NumberAttribute(default=1)
     no_show_fee_cents = NumberAttribute(null=True)
+    prepayment = UnicodeAttribute(null=True)  # absent (older items): the default for the deposit
     active = BooleanAttribute(default=True)
     intake_fields: JSONAttribute = JSONAttribute(default=list)
     cancellation_policy: JSONAttribute = JSONAttribute(null=True)
@@ -176,6 +177,8 @@ class AppointmentItem(TableItem, discriminator="Appointment"):
     payment_status = UnicodeAttribute(default="none")
     hold_until = UnicodeAttribute(null=True)
     cancel_reason = UnicodeAttribute(null=True)
+    refund_on_cancel_cents = NumberAttribute(null=True)  # absent: nothing given back
+    links_from_version = NumberAttribute(null=True)  # absent (older items): the item's version
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()

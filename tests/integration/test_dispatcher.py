@@ -438,7 +438,9 @@ def test_cancel_deletes_the_schedules_and_mails_a_method_cancel_invitation(
         assert [part.get_param("method") for part in mail.iter_attachments()] == ["CANCEL"]
         assert calendar.walk("VEVENT")[0]["STATUS"] == "CANCELLED"
         assert "Provider ill" in text_of(mail)
-        assert "/manage/" not in text_of(mail)
+    # the client's mail links to the (now view-only) booking; the provider's carries no client link
+    assert "/manage/" in text_of(outbox.one("cancellation", ANN))
+    assert "/manage/" not in text_of(outbox.one("cancellation", DANA))
 
 
 # --- the reminder target --------------------------------------------------------------------

@@ -13,6 +13,7 @@ import pytest
 from chalicelib.domain.catalog import (
     AvailabilityRule,
     DateOverride,
+    Prepayment,
     Provider,
     Service,
     TimeRange,
@@ -22,7 +23,9 @@ from chalicelib.domain.credentials import KeyKind, hash_secret, issue_key
 from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError, NotFoundError
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.tenant import Tenant
+from chalicelib.store import keys
 from chalicelib.store.catalog import CatalogRepository
+from chalicelib.store.models import ServiceItem
 from chalicelib.store.tenants import TenantRepository
 
 NOW = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
@@ -59,6 +62,7 @@ def _service(name: str = "Consultation") -> Service:
         active=True,
         intake_fields=(),
         cancellation_policy=None,
+        prepayment=Prepayment.NONE,
         created_at=NOW,
         updated_at=NOW,
     )
@@ -101,6 +105,26 @@ def _race(count: int, attempt: Callable[[int], T]) -> tuple[list[T], list[BaseEx
     for thread in threads:
         thread.join(timeout=30)
     return results, failures
+
+
+# --- services written before a field existed --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("deposit", "expected"), [({}, Prepayment.NONE), ({"deposit_cents": 1000}, Prepayment.DEPOSIT)]
+)
+def test_a_service_stored_without_prepayment_reads_with_the_default(
+    aws: str, deposit: dict, expected: Prepayment
+) -> None:
+    # GIVEN a service item as it was written before `prepayment` existed
+    repo = CatalogRepository()
+    created = repo.save_service("tn1", replace(_service(), prepayment=Prepayment.FULL, **deposit))
+    item = ServiceItem.get(keys.catalog_pk("tn1"), keys.service_sk(created.id))
+    item.update(actions=[ServiceItem.prepayment.remove()])
+
+    # WHEN it is read THEN its prepayment is the default for its deposit
+    assert repo.get_service("tn1", created.id).prepayment is expected
+    assert repo.snapshot("tn1").services[created.id].prepayment is expected
 
 
 # --- optimistic locking ----------------------------------------------------------------------

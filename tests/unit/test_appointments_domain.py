@@ -20,9 +20,9 @@ from chalicelib.domain.appointments import (
     rescheduled,
 )
 from chalicelib.domain.assignment import pick_provider
-from chalicelib.domain.catalog import IntakeField, IntakeFieldType, Service
+from chalicelib.domain.catalog import IntakeField, IntakeFieldType, Prepayment, Service, default_prepayment
 from chalicelib.domain.credentials import hash_secret
-from chalicelib.domain.errors import ConflictError, RuleViolationError, TokenGoneError
+from chalicelib.domain.errors import ConflictError, PaymentRequiredError, RuleViolationError, TokenGoneError
 from chalicelib.domain.intake import MAX_TEXT, MAX_TEXTAREA, intake_problems
 from chalicelib.domain.locks import lock_quanta, plan_move
 from chalicelib.domain.rejections import outside_availability_details
@@ -298,10 +298,11 @@ def test_a_fresh_token_allows_its_actions() -> None:
 
 @pytest.mark.parametrize(
     "case",
-    ["missing", "another appointment", "used", "older version", "expired at start", "expired after start"],
+    ["missing", "another appointment", "used", "before the last move", "expired at start", "expired after start"],
 )
 def test_a_token_that_cannot_act_is_gone(case: str) -> None:
     target = appointment()
+    target = replace(target, links_from_version=target.version)  # the last change was a move
     token: ActionToken | None = token_for(target)
     now = BEFORE_START
     if case == "missing":
@@ -310,7 +311,7 @@ def test_a_token_that_cannot_act_is_gone(case: str) -> None:
         token = token_for(replace(target, id="apt_2"))
     elif case == "used":
         token = token_for(target, used=True)
-    elif case == "older version":
+    elif case == "before the last move":
         token = token_for(replace(target, version=target.version - 1))
     elif case == "expired at start":
         now = START
@@ -329,6 +330,36 @@ def test_a_token_dies_when_the_appointment_changes_state() -> None:
 
     with pytest.raises(TokenGoneError):
         check_token(token, cancelled, Action.VIEW, BEFORE_START)
+
+
+def test_a_token_outlives_version_bumps_that_are_not_a_move_or_a_cancellation() -> None:
+    # GIVEN a token minted for a pending hold, which payment then confirms (a new version)
+    hold = replace(appointment(), status=AppointmentStatus.PENDING, version=1, links_from_version=1)
+    token = token_for(hold)
+    confirmed = replace(hold, status=AppointmentStatus.CONFIRMED, version=2)
+
+    # THEN it still allows every self-service action
+    for action in SELF_SERVICE_ACTIONS:
+        check_token(token, confirmed, action, BEFORE_START)
+
+
+def test_a_reschedule_ends_every_earlier_token_and_a_later_one_works() -> None:
+    target = appointment()
+    earlier = token_for(target)
+
+    moved = rescheduled(target, START + timedelta(days=1), target.provider_id, target.timezone, BEFORE_START)
+
+    with pytest.raises(TokenGoneError):
+        check_token(earlier, moved, Action.VIEW, BEFORE_START)
+    check_token(token_for(moved), moved, Action.RESCHEDULE, BEFORE_START)
+
+
+def test_a_token_ends_at_the_current_start_even_if_it_was_minted_to_last_longer() -> None:
+    target = appointment()
+    token = replace(token_for(target), expires_at=START + timedelta(days=7))
+
+    with pytest.raises(TokenGoneError):
+        check_token(token, target, Action.VIEW, START)
 
 
 def test_a_token_cannot_do_an_action_it_does_not_name() -> None:
@@ -478,7 +509,12 @@ def test_any_other_rejected_start_is_not_a_slot_start() -> None:
 # --- amount due at booking -------------------------------------------------------------------
 
 
-def service(price: int = 10_000, deposit_cents: int | None = None, deposit_percent: int | None = None) -> Service:
+def service(
+    price: int = 10_000,
+    deposit_cents: int | None = None,
+    deposit_percent: int | None = None,
+    prepayment: Prepayment | None = None,
+) -> Service:
     return Service(
         id="svc_1",
         name="Massage",
@@ -495,6 +531,7 @@ def service(price: int = 10_000, deposit_cents: int | None = None, deposit_perce
         active=True,
         intake_fields=(),
         cancellation_policy=None,
+        prepayment=prepayment or default_prepayment(deposit_cents, deposit_percent),
         created_at=BEFORE_START,
         updated_at=BEFORE_START,
     )
@@ -520,3 +557,36 @@ def test_nothing_is_due_without_a_deposit_unless_paying_in_full() -> None:
 def test_asking_to_pay_a_deposit_the_service_does_not_take_is_a_rule_violation() -> None:
     with pytest.raises(RuleViolationError):
         amount_due_now(service(), "deposit")
+
+
+@pytest.mark.parametrize(
+    ("prepayment", "payment", "due"),
+    [
+        (Prepayment.NONE, None, 0),
+        (Prepayment.NONE, "deposit", 2000),
+        (Prepayment.NONE, "full", 10_000),
+        (Prepayment.DEPOSIT, None, 2000),
+        (Prepayment.DEPOSIT, "deposit", 2000),
+        (Prepayment.DEPOSIT, "full", 10_000),
+        (Prepayment.FULL, None, 10_000),
+        (Prepayment.FULL, "full", 10_000),
+    ],
+)
+def test_a_booking_pays_what_the_service_requires_or_more(
+    prepayment: Prepayment, payment: str | None, due: int
+) -> None:
+    assert amount_due_now(service(deposit_cents=2000, prepayment=prepayment), payment) == due
+
+
+def test_paying_only_the_deposit_of_a_service_paid_in_full_is_payment_required() -> None:
+    with pytest.raises(PaymentRequiredError) as raised:
+        amount_due_now(service(deposit_cents=2000, prepayment=Prepayment.FULL), "deposit")
+
+    assert raised.value.code == "payment_required"
+    assert raised.value.details["prepayment"] == "full"
+
+
+def test_the_default_prepayment_follows_the_deposit() -> None:
+    assert default_prepayment(None, None) is Prepayment.NONE
+    assert default_prepayment(2000, None) is Prepayment.DEPOSIT
+    assert default_prepayment(None, 25) is Prepayment.DEPOSIT

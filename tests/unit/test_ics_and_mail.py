@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -18,7 +19,18 @@ from hypothesis import strategies as st
 from icalendar import vText
 
 from chalicelib.domain.ics import MAX_LINE_OCTETS, CalendarEvent, fold, render_ics
-from chalicelib.services.mail_content import DEFAULT_ACCENT, DEFAULT_PRIMARY, MailContent, MailKind, render_mail
+from chalicelib.services.mail_content import (
+    DEFAULT_ACCENT,
+    DEFAULT_PRIMARY,
+    REFUND_ARRIVAL,
+    Audience,
+    MailContent,
+    MailFacts,
+    MailKind,
+    RefundNote,
+    format_money,
+    render_mail,
+)
 from chalicelib.services.mime import build_message
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -186,19 +198,23 @@ def _visible(text: str) -> str:
 # --- the mail text -------------------------------------------------------------------------------
 
 
-def _render(kind: MailKind, **overrides: object) -> MailContent:
-    fields: dict[str, object] = {
+def _render(kind: MailKind, audience: Audience = Audience.CLIENT, **overrides: Any) -> MailContent:
+    fields: dict[str, Any] = {
         "tenant_name": "Acme Spa",
         "branding": {"primaryColor": "#112233", "accentColor": "#445566"},
         "recipient_name": "Ann",
         "service_name": "Massage",
         "provider_name": "Dana",
         "when": "Mon 15 Mar 2027, 10:00 EDT",
+        "client_name": "Ann Lee",
+        "client_email": "ann@example.test",
+        "client_phone": "+1 555 0100",
+        "intake": (("Allergies", "nuts"), ("First visit", "yes")),
         "manage_url": "https://book.example/manage/apt_1?token=abc&x=1",
         "reason": None,
     }
     fields.update(overrides)
-    return render_mail(kind, **fields)  # type: ignore[arg-type]
+    return render_mail(kind, audience, MailFacts(**fields))
 
 
 @pytest.mark.parametrize(
@@ -264,6 +280,109 @@ def test_the_manage_link_appears_only_when_there_is_one() -> None:
     assert 'href="https://book.example/manage/apt_1?token=abc&amp;x=1"' in with_link.html
     assert "https://book.example/manage/apt_1?token=abc&x=1" in with_link.text
     assert "/manage/" not in without.html and "/manage/" not in without.text
+
+
+# --- the provider's mail --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "subject"),
+    [
+        (MailKind.CONFIRMATION, "New booking: Ann Lee \N{EM DASH} Massage at Mon 15 Mar 2027, 10:00 EDT"),
+        (MailKind.RESCHEDULE, "Moved: Ann Lee \N{EM DASH} Massage now at Mon 15 Mar 2027, 10:00 EDT"),
+        (MailKind.CANCELLATION, "Cancelled: Ann Lee \N{EM DASH} Massage at Mon 15 Mar 2027, 10:00 EDT"),
+        (MailKind.REMINDER, "Reminder: Ann Lee \N{EM DASH} Massage at Mon 15 Mar 2027, 10:00 EDT"),
+    ],
+)
+def test_the_providers_mail_is_about_the_client(kind: MailKind, subject: str) -> None:
+    content = _render(kind, Audience.PROVIDER, recipient_name="Dana")
+
+    assert content.subject == subject
+    for part in (content.text, content.html):
+        assert "Hello Dana" in part and "Ann Lee" in part
+        assert "ann@example.test" in part and "+1 555 0100" in part
+        assert "Allergies" in part and "nuts" in part and "First visit" in part
+        assert "Massage" in part and "Mon 15 Mar 2027, 10:00 EDT" in part
+        assert "Hello Ann" not in part and "With:" not in part and ">With<" not in part
+    assert "Allergies: nuts" in content.text and "Client: Ann Lee" in content.text
+
+
+def test_intake_answers_the_client_typed_are_escaped_in_the_providers_html() -> None:
+    content = _render(MailKind.CONFIRMATION, Audience.PROVIDER, intake=(("Notes", "<script>x</script>"),))
+
+    assert "<script>" not in content.html and "&lt;script&gt;x&lt;/script&gt;" in content.html
+    assert "Notes: <script>x</script>" in content.text
+
+
+@pytest.mark.parametrize("kind", list(MailKind))
+def test_the_providers_mail_never_carries_the_clients_manage_link(kind: MailKind) -> None:
+    content = _render(kind, Audience.PROVIDER, recipient_name="Dana")
+
+    for part in (content.text, content.html):
+        assert "/manage/" not in part and "token=" not in part and "Reschedule or cancel" not in part
+
+
+def test_the_clients_mail_does_not_list_the_intake_back_to_them_but_links_to_manage() -> None:
+    content = _render(MailKind.CONFIRMATION)
+
+    for part in (content.text, content.html):
+        assert "Hello Ann" in part and "Allergies" not in part
+    assert "Reschedule or cancel: https://book.example/manage/apt_1?token=abc&x=1" in content.text
+
+
+def test_a_reschedule_shows_the_former_time_to_both() -> None:
+    for audience in Audience:
+        content = _render(MailKind.RESCHEDULE, audience, previous_when="Mon 15 Mar 2027, 09:00 EDT")
+        assert "Was: Mon 15 Mar 2027, 09:00 EDT" in content.text
+        assert "Mon 15 Mar 2027, 09:00 EDT" in content.html
+
+
+REFUNDED = RefundNote(paid="100.00 USD", refunded="50.00 USD", by_policy=False)
+
+
+@pytest.mark.parametrize("audience", list(Audience))
+def test_a_cancellation_states_the_refund_and_when_it_arrives(audience: Audience) -> None:
+    content = _render(MailKind.CANCELLATION, audience, refund=REFUNDED)
+
+    whom = "You get" if audience is Audience.CLIENT else "The client gets"
+    for part in (content.text, content.html):
+        assert f"{whom} 50.00 USD back of the 100.00 USD paid." in part
+        assert REFUND_ARRIVAL in part and "5-10 business days" in part
+
+
+def test_a_cancellation_the_policy_refunds_nothing_says_so() -> None:
+    content = _render(MailKind.CANCELLATION, refund=RefundNote(paid="20.00 USD", refunded=None, by_policy=True))
+
+    for part in (content.text, content.html):
+        assert "No refund is due under the cancellation policy (paid: 20.00 USD)." in part
+        assert REFUND_ARRIVAL not in part
+
+
+def test_a_cancellation_of_an_unpaid_booking_says_nothing_is_refunded() -> None:
+    content = _render(MailKind.CANCELLATION, refund=RefundNote(paid=None, refunded=None, by_policy=False))
+
+    assert "No payment was taken, so there is nothing to refund." in content.text
+    assert REFUND_ARRIVAL not in content.text
+
+
+def test_the_client_link_in_a_cancellation_only_offers_to_see_the_booking() -> None:
+    content = _render(MailKind.CANCELLATION)
+
+    assert "See your booking: https://book.example/manage/apt_1?token=abc&x=1" in content.text
+    assert "Reschedule or cancel" not in content.text and "Reschedule or cancel" not in content.html
+
+
+@pytest.mark.parametrize(
+    ("cents", "currency", "shown"),
+    [
+        (2000, "USD", "20.00 USD"),
+        (123456, "eur", "1,234.56 EUR"),
+        (5000, "JPY", "5,000 JPY"),
+        (1500, "KWD", "1.500 KWD"),
+    ],
+)
+def test_money_is_shown_with_the_currencys_own_decimals(cents: int, currency: str, shown: str) -> None:
+    assert format_money(cents, currency) == shown
 
 
 # --- the MIME message -----------------------------------------------------------------------------
