@@ -145,7 +145,7 @@ class Notifier:
             return None
         minted = mint_token(appointment)
         self._appointments.add_token(appointment.tenant_id, minted.record)
-        return f"{config.public_base_url()}/manage/{appointment.id}?token={minted.plaintext}"
+        return f"{config.public_base_url()}/manage/{appointment.id}?t={appointment.tenant_id}&token={minted.plaintext}"
 
     def _event(
         self, tenant: Tenant, appointment: Appointment, provider_name: str, manage_url: str | None, cancelled: bool
