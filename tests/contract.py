@@ -19,7 +19,14 @@ from tests.conftest import PROJECT_DIR
 
 METHODS = {"get", "put", "post", "delete", "patch"}
 UNROUTED = {404, 405}
-PAGES = ("/book/", "/manage/", "/static/", "/theme/", "/payments/", "/waitlist/")  # HTML pages, not the JSON contract  # an unknown path or method still answers in the error shape
+PAGES = (
+    "/book/",
+    "/manage/",
+    "/static/",
+    "/theme/",
+    "/payments/",
+    "/waitlist/",
+)  # HTML pages, not the JSON contract  # an unknown path or method still answers in the error shape
 
 
 @functools.cache
