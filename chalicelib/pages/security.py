@@ -41,7 +41,22 @@ def csrf_ok(purpose: str, cookie_value: str | None, presented: str | None) -> bo
     return hmac.compare_digest(csrf_token(purpose, cookie_value), presented)
 
 
-def page_headers(ancestors: str = "'none'", checkout: str = "") -> dict[str, str]:
+def checkout_origins() -> str:
+    """Where a booking form may be redirected to pay (CSP form-action also governs redirects)."""
+    from urllib.parse import urlsplit
+
+    from chalicelib import config
+
+    origins = ["https://checkout.stripe.com"]
+    local = config.stripe_api_base()
+    if local:
+        parts = urlsplit(local)
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return " ".join(origins)
+
+
+def page_headers(ancestors: str = "'none'", checkout: str | None = None) -> dict[str, str]:
+    checkout = checkout_origins() if checkout is None else checkout
     headers = {
         "Content-Type": "text/html; charset=utf-8",
         "Content-Security-Policy": CSP.format(ancestors=ancestors, checkout=checkout).replace("  ", " "),
