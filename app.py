@@ -23,6 +23,9 @@ from chalicelib.api import (
 )
 from chalicelib.api.errors import api_error_shape
 from chalicelib.observability import logger, metrics
+from chalicelib.pages import assets as page_assets
+from chalicelib.pages import booking as booking_pages
+from chalicelib.pages import manage as manage_pages
 
 app = Chalice(app_name="scheduling")
 app.debug = False
@@ -49,6 +52,9 @@ for blueprint in (
     events.bp,
     webhooks.bp,
     queues.bp,
+    booking_pages.bp,
+    manage_pages.bp,
+    page_assets.bp,
 ):
     app.register_blueprint(blueprint)
 

@@ -28,7 +28,7 @@ APPOINTMENT = "/v1/public/appointments/{appointment_id}"
 
 def booked(done: BookedAppointment) -> appointment_models.Booked:
     """The appointment, its manage link and, when money is due now, the Checkout page."""
-    url = f"{config.public_base_url()}/manage/{done.appointment.id}?token={done.token}"
+    url = f"{config.public_base_url()}/manage/{done.appointment.id}?t={done.appointment.tenant_id}&token={done.token}"
     return appointment_models.Booked.of(done, manage=appointment_models.Manage.of(dict(token=done.token, url=url)))
 
 

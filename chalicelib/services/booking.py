@@ -314,6 +314,14 @@ class BookingService:
         self._release(before, after, now, hash_secret(token) if token is not None else None, also)
         return Cancelled(after, request)
 
+    def cancellation_refund(self, tenant_id: str, appointment_id: str, token: str) -> int:
+        """What cancelling now would refund under the policy (cents), shown before the client confirms."""
+        before = self._appointments.get(tenant_id, appointment_id)
+        self._check_token(before, token, Action.CANCEL)
+        check_transition(before, Action.CANCEL, self._clock())
+        request = self._refunds.plan(before, POLICY_REFUND, "quote")
+        return request.amount_cents if request is not None else 0
+
     def expire_hold(self, tenant_id: str, appointment_id: str, version: int) -> Appointment | None:
         """The hold-expiry schedule's work: a still-pending hold of that version whose time is up
         becomes `expired` and frees its time. Anything else (paid, cancelled, moved) is left alone."""

@@ -201,7 +201,7 @@ class Notifier:
             return None
         minted = mint_token(appointment, VIEW_ONLY if kind is MailKind.CANCELLATION else SELF_SERVICE_ACTIONS)
         self._appointments.add_token(appointment.tenant_id, minted.record)
-        return f"{config.public_base_url()}/manage/{appointment.id}?token={minted.plaintext}"
+        return f"{config.public_base_url()}/manage/{appointment.id}?t={appointment.tenant_id}&token={minted.plaintext}"
 
     def _event(
         self,

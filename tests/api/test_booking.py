@@ -136,7 +136,8 @@ def test_booking_an_offered_slot_confirms_it_when_nothing_is_due(shop: Shop, mas
     assert (appointment["priceCents"], appointment["currency"]) == (8000, "USD")
     assert appointment["timezone"] == ZONE
     assert body["manage"]["token"]
-    assert body["manage"]["url"].endswith(f"/manage/{appointment['id']}?token={body['manage']['token']}")
+    assert f"/manage/{appointment['id']}?t=" in body["manage"]["url"]
+    assert body["manage"]["url"].endswith(f"&token={body['manage']['token']}")
 
 
 def test_a_service_with_a_deposit_books_a_pending_hold_with_hold_until(shop: Shop) -> None:

@@ -43,6 +43,7 @@ def registered_operations(routes: Mapping[str, Mapping[str, Any]]) -> set[Operat
     return {
         (method.upper(), re.sub(r"{(\w+)}", _camel_param, path))
         for path, methods in routes.items()
+        if path.startswith("/v1/")  # the JSON contract; the HTML pages (/book, /manage, /static) are not part of it
         for method in methods
     }
 
