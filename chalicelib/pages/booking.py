@@ -7,12 +7,11 @@ JSON API and render. The booking form is protected by a signed double-submit CSR
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.appointment_models import NewBooking
-from chalicelib.api.model_types import validated
+from chalicelib.api.lazy import LazyModule
 from chalicelib.domain.catalog import IntakeFieldType, Provider, Service
 from chalicelib.domain.errors import DomainError, SlotUnavailableError, ValidationError
 from chalicelib.domain.tenant import Tenant
@@ -21,7 +20,14 @@ from chalicelib.pages.common import day_or, form, instant, route, tenant_by_slug
 from chalicelib.pages.manage_cookie import manage_cookie
 from chalicelib.pages.render import page, redirect
 from chalicelib.pages.zones import zone_choices
-from chalicelib.services import registry
+
+if TYPE_CHECKING:
+    from chalicelib.api import appointment_models, model_types
+    from chalicelib.services import registry
+else:
+    appointment_models = LazyModule("chalicelib.api.appointment_models")
+    model_types = LazyModule("chalicelib.api.model_types")
+    registry = LazyModule("chalicelib.services.registry")
 
 bp = Blueprint(__name__)
 CSRF_PURPOSE = "book"
@@ -136,7 +142,9 @@ def book(slug: str) -> Response:
         **({"providerId": fields["provider"]} if fields.get("provider") else {}),
     }
     try:
-        done = registry.booking_service().book(tenant, validated(NewBooking, body).to_domain())
+        done = registry.booking_service().book(
+            tenant, model_types.validated(appointment_models.NewBooking, body).to_domain()
+        )
     except SlotUnavailableError:
         retry = {k: v for k, v in fields.items() if k in ("service", "provider", "tz", "date")}
         return _render(tenant, retry, request, {"start": "Someone just took that time. Please choose another."}, 409)
