@@ -6,7 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 STAGE ?= dev
 
-.PHONY: run test lint typecheck unit bench soak package deploy clean
+AXE := .cache/node/node_modules/axe-core/axe.min.js
+
+.PHONY: run test lint typecheck unit bench soak package deploy clean axe
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,10 +16,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
+# axe-core for the browser tests (tests/e2e/test_browser.py), from npm, once.
+$(AXE):
+	npm install --prefix .cache/node --no-audit --no-fund --silent axe-core@4
+
+axe: $(AXE)
+
 run: $(STAMP)
 	exec $(PY) -m infra.local.stack
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) $(AXE) lint typecheck
 	$(PY) -m pytest
 
 lint: $(STAMP)
