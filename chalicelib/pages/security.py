@@ -12,7 +12,9 @@ import secrets
 from functools import lru_cache
 from http.cookies import SimpleCookie
 
+from chalicelib import config
 from chalicelib.gateways.secrets import MissingSecretError, secret
+from chalicelib.observability import logger
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https:; "
@@ -28,6 +30,8 @@ def signing_key() -> bytes:
     try:
         return secret("PAGE_SIGNING_KEY").encode()
     except MissingSecretError:
+        if not config.local_mode():
+            logger.warning("PAGE_SIGNING_KEY missing: form tokens are valid in this process only")
         return secrets.token_bytes(32)
 
 
