@@ -39,6 +39,23 @@ def _session(appointment_id: str) -> tuple[str, str] | None:
     return read_manage_cookie(bp.current_request.headers.get("cookie"), appointment_id)
 
 
+def _csrf(appointment_id: str, tenant_id: str, token: str) -> str:
+    """The manage forms' CSRF token, bound to the manage cookie's value."""
+    return security.csrf_token(_purpose(appointment_id), f"{tenant_id}.{token}")
+
+
+def _posted(appointment_id: str) -> tuple[str, str, dict[str, str]] | Response:
+    """(tenant id, token, form fields) of a manage form post, or the page refusing it."""
+    session = _session(appointment_id)
+    if session is None:
+        return _no_session(appointment_id)
+    tenant_id, token = session
+    fields = form(bp.current_request.raw_body)
+    if not security.csrf_ok(_purpose(appointment_id), f"{tenant_id}.{token}", fields.get("csrf")):
+        return _csrf_refused(appointment_id)
+    return tenant_id, token, fields
+
+
 def _no_session(appointment_id: str) -> Response:
     return message_page(
         401,
@@ -109,19 +126,16 @@ def manage_page(appointment_id: str) -> Response:
         done=query.get("done"),
         error=query.get("error"),
         google_link=google_link(appointment, tenant.name),
-        csrf=security.csrf_token(_purpose(appointment_id), f"{tenant_id}.{token}"),
+        csrf=_csrf(appointment_id, tenant_id, token),
     )
 
 
 @route(bp, BASE + "/reschedule", ["POST"])
 def reschedule(appointment_id: str) -> Response:
-    session = _session(appointment_id)
-    if session is None:
-        return _no_session(appointment_id)
-    tenant_id, token = session
-    fields = form(bp.current_request.raw_body)
-    if not security.csrf_ok(_purpose(appointment_id), f"{tenant_id}.{token}", fields.get("csrf")):
-        return _csrf_refused(appointment_id)
+    posted = _posted(appointment_id)
+    if isinstance(posted, Response):
+        return posted
+    tenant_id, token, fields = posted
     start = instant(fields.get("start"))
     tz = zone_or(fields.get("tz"), "UTC")
     if start is None:
@@ -152,19 +166,16 @@ def cancel_page(appointment_id: str) -> Response:
         appointment=appointment,
         tz=appointment.client.timezone,
         refund_cents=refund,
-        csrf=security.csrf_token(_purpose(appointment_id), f"{tenant_id}.{token}"),
+        csrf=_csrf(appointment_id, tenant_id, token),
     )
 
 
 @route(bp, BASE + "/cancel", ["POST"])
 def cancel(appointment_id: str) -> Response:
-    session = _session(appointment_id)
-    if session is None:
-        return _no_session(appointment_id)
-    tenant_id, token = session
-    fields = form(bp.current_request.raw_body)
-    if not security.csrf_ok(_purpose(appointment_id), f"{tenant_id}.{token}", fields.get("csrf")):
-        return _csrf_refused(appointment_id)
+    posted = _posted(appointment_id)
+    if isinstance(posted, Response):
+        return posted
+    tenant_id, token, fields = posted
     reason = (fields.get("reason") or "").strip()[:500] or None
     done = registry.booking_service().cancel(tenant_id, appointment_id, reason, token=token)
     refund = done.refund.amount_cents if done.refund is not None else 0
