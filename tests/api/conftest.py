@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
+from chalicelib.gateways.mail import InMemoryMailGateway
+from chalicelib.services import registry
 from tests.conftest import PLATFORM_KEY, PROJECT_DIR
 
 
@@ -102,3 +104,11 @@ def tenant(api: Api) -> dict[str, Any]:
 @pytest.fixture
 def other_tenant(api: Api) -> dict[str, Any]:
     return api.open_tenant("globex")
+
+
+@pytest.fixture
+def mail() -> InMemoryMailGateway:
+    """Every mail the app sends in this test, kept in memory instead of going to SES."""
+    gateway = InMemoryMailGateway()
+    registry.use("mail_gateway", gateway)
+    return gateway

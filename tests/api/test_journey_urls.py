@@ -24,7 +24,6 @@ import pytest
 from chalicelib import config
 from chalicelib.api.events import dispatch_records
 from chalicelib.gateways.mail import InMemoryMailGateway
-from chalicelib.services import registry
 from infra.local.pumps import StreamPump
 from tests.api.booking_support import MONDAY, NOW, Shop, freeze, local
 from tests.api.conftest import Api
@@ -37,13 +36,6 @@ HOSTED_PAGES = {
     "manage": re.compile(r"/manage/apt_[A-Za-z0-9]+"),
     "book": re.compile(r"/book/[a-z0-9-]+"),
 }
-
-
-@pytest.fixture
-def mail() -> InMemoryMailGateway:
-    gateway = InMemoryMailGateway()
-    registry.use("mail_gateway", gateway)
-    return gateway
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import pytest
 from chalicelib.api.events import dispatch_records, run_scheduled_task
 from chalicelib.domain.clock import from_iso
 from chalicelib.gateways.mail import InMemoryMailGateway
-from chalicelib.services import registry
 from chalicelib.services.mail_content import REFUND_ARRIVAL
 from infra.local.pumps import StreamPump
 from tests.api.booking_support import MONDAY, NOW, Shop, freeze, local
@@ -28,13 +27,6 @@ INTAKE_FIELDS = [
     {"id": "allergies", "label": "Any allergies?", "type": "text", "required": True},
     {"id": "first", "label": "First visit", "type": "checkbox"},
 ]
-
-
-@pytest.fixture
-def mail() -> InMemoryMailGateway:
-    gateway = InMemoryMailGateway()
-    registry.use("mail_gateway", gateway)
-    return gateway
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import pytest
 from chalicelib.api.events import dispatch_records, run_scheduled_task
 from chalicelib.domain.clock import from_iso
 from chalicelib.gateways.mail import InMemoryMailGateway
-from chalicelib.services import registry
 from infra.local.pumps import StreamPump
 from tests.api.booking_support import MONDAY, NOW, Shop, freeze, local
 from tests.api.conftest import Api
@@ -24,13 +23,6 @@ from tests.api.payments_support import manage_token_from_mail, paid
 
 TEN = local(MONDAY, "10:00")
 ANN = "ann@example.test"
-
-
-@pytest.fixture
-def mail() -> InMemoryMailGateway:
-    gateway = InMemoryMailGateway()
-    registry.use("mail_gateway", gateway)
-    return gateway
 
 
 @pytest.fixture

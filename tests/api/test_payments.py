@@ -41,13 +41,6 @@ FEE_BPS = 250
 
 
 @pytest.fixture
-def mail() -> InMemoryMailGateway:
-    gateway = InMemoryMailGateway()
-    registry.use("mail_gateway", gateway)
-    return gateway
-
-
-@pytest.fixture
 def shop(api: Api, tenant: dict[str, Any], mail: InMemoryMailGateway) -> Shop:
     freeze(NOW)
     return Shop(api, tenant)
