@@ -125,6 +125,52 @@ def _parameters(op: Operation, defs: dict[str, Any], keys: dict[Any, Any]) -> li
     return params
 
 
+def _properties(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = defs[schema["$ref"].rsplit("/", 1)[1]]
+    found: dict[str, Any] = schema.get("properties", {})
+    return found
+
+
+def _id_pointer(answer: dict[str, Any], resource: str, defs: dict[str, Any]) -> str | None:
+    """Where an answer holds the id of a `resource` (`"service"`): `/id`, `/items/0/id` or `/service/id`."""
+    props = _properties(answer, defs)
+    if "id" in props:
+        return "/id"
+    if "id" in _properties(props.get("items", {}).get("items", {}), defs):
+        return "/items/0/id"
+    if "id" in _properties(props.get(resource, {}), defs):
+        return f"/{resource}/id"
+    return None
+
+
+def _links(
+    op: Operation, answer: dict[str, Any], operations: dict[str, tuple[str, dict[str, Any]]], defs: dict[str, Any]
+) -> dict[str, Any]:
+    """OpenAPI links from an answer to the operations on the resources it names, derived from the paths:
+    `POST /v1/admin/services` answers a service whose `id` is the `{serviceId}` of
+    `/v1/admin/services/{serviceId}...`; a booking's `manage.token` is the `X-Manage-Token` of the
+    appointment's public routes. Clients (and schemathesis' stateful run) follow them."""
+    links: dict[str, Any] = {}
+    collection = camel_path(op.path)
+    for target_id, (path, target) in operations.items():
+        head, _, rest = path.partition(collection + "/{")
+        if head or not rest:
+            continue
+        name = rest.split("}", 1)[0]
+        pointer = _id_pointer(answer, name.removesuffix("Id"), defs)
+        if pointer is None:
+            continue
+        parameters = {f"path.{name}": f"$response.body#{pointer}"}
+        for known in re.findall(r"{(\w+)}", collection):
+            parameters[f"path.{known}"] = f"$request.path.{known}"
+        headers = {p["name"] for p in target["parameters"] if p["in"] == "header"}
+        if "x-manage-token" in headers and "token" in _properties(_properties(answer, defs).get("manage", {}), defs):
+            parameters["header.x-manage-token"] = "$response.body#/manage/token"
+        links[target_id] = {"operationId": target_id, "parameters": parameters}
+    return links
+
+
 def _json(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema, "example": example(schema, defs)}}
 
@@ -141,6 +187,7 @@ def openapi_document(served: set[tuple[str, str]] | None = None) -> dict[str, An
     defs: dict[str, Any] = top.get("$defs", {})
     error = {"description": "", "content": {"application/json": {"schema": keys[(Error, "serialization")]}}}
     paths: dict[str, dict[str, Any]] = {}
+    operations: dict[str, tuple[str, dict[str, Any]]] = {}
     for op in ops:
         responses: dict[str, Any] = {}
         for status in op.statuses:
@@ -162,6 +209,11 @@ def openapi_document(served: set[tuple[str, str]] | None = None) -> dict[str, An
         if op.body:
             operation["requestBody"] = {"required": True, "content": _json(keys[(op.body, "validation")], defs)}
         paths.setdefault(camel_path(op.path), {})[op.method.lower()] = operation
+        operations[operation["operationId"]] = (camel_path(op.path), operation)
+    for op in ops:
+        if op.response and (links := _links(op, keys[(op.response, "serialization")], operations, defs)):
+            operation = paths[camel_path(op.path)][op.method.lower()]
+            operation["responses"][str(op.status)]["links"] = links
     return {
         "openapi": "3.1.0",
         "info": {

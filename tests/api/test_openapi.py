@@ -318,3 +318,40 @@ def test_the_reference_page_lists_every_operation_and_schema_without_external_as
     assert all(f">{path}<" in page for path in document["paths"] if path != "/v1/docs")
     assert all(f'id="schema-{name}"' in page for name in document["components"]["schemas"])
     assert "<script" not in page and not re.search(r'(src|href)="(https?:)?//', page)
+
+
+def test_created_and_listed_resources_link_to_the_operations_on_them(document: dict[str, Any]) -> None:
+    """The links are what schemathesis' stateful run (and a client) follows; each must name a real
+    operation and only parameters that operation takes."""
+    operations = {op["operationId"]: op for methods in document["paths"].values() for op in methods.values()}
+    links = {
+        (method, path, name): link
+        for path, methods in document["paths"].items()
+        for method, op in methods.items()
+        for answer in op["responses"].values()
+        for name, link in answer.get("links", {}).items()
+    }
+    for (method, path, _), link in links.items():
+        target = operations[link["operationId"]]
+        taken = {f"{p['in']}.{p['name']}" for p in target["parameters"]}
+        assert set(link["parameters"]) <= taken, (method, path, link)
+    provider = links[("post", "/v1/admin/providers", "delete_v1_admin_providers__provider_id_")]
+    assert provider["parameters"] == {"path.providerId": "$response.body#/id"}
+    override = links[
+        (
+            "post",
+            "/v1/admin/providers/{providerId}/overrides",
+            "delete_v1_admin_providers__provider_id__overrides__override_id_",
+        )
+    ]
+    assert override["parameters"] == {
+        "path.overrideId": "$response.body#/id",
+        "path.providerId": "$request.path.providerId",
+    }
+    booked = links[("post", "/v1/public/appointments", "post_v1_public_appointments__appointment_id__cancel")]
+    assert booked["parameters"] == {
+        "path.appointmentId": "$response.body#/appointment/id",
+        "header.x-manage-token": "$response.body#/manage/token",
+    }
+    listed = links[("get", "/v1/public/services", "get_v1_public_services__service_id__availability")]
+    assert listed["parameters"] == {"path.serviceId": "$response.body#/items/0/id"}

@@ -1,15 +1,19 @@
 """Schemathesis against the running local stack: generated requests for every operation of
-`/v1/openapi.json`, checked for 5xx answers and for answers the document does not describe."""
+`/v1/openapi.json`, one by one and in chains that follow the document's links (create a
+provider, then read, patch, give it hours, delete it...), checked for 5xx answers and for
+answers the document does not describe."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +31,8 @@ from tests.e2e.test_local_stack import _free_port
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES_PER_OPERATION = 8  # bounded for CI: about 40 operations x 8 requests
+SCENARIOS = 100  # bounded for CI: linked scenarios of a few steps each
+MIN_LINKS_FOLLOWED = 10  # a run that chains fewer calls than this has lost its links
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +91,37 @@ def test_no_generated_request_gets_a_5xx_or_an_undocumented_answer(case: Any, st
         return
     demo = stack["demo"]
     case.call_and_validate(base_url=demo["apiUrl"], headers=_credentials(case.path, demo), checks=CHECKS)
+
+
+def test_chains_of_linked_calls_get_no_5xx_or_undocumented_answer(stack: dict, tmp_path: Path) -> None:
+    """Schemathesis' own stateful engine (the CLI, as a user runs it): it restarts scenarios whose
+    generation drifted with the server's state, which a bare Hypothesis state machine cannot."""
+    demo = stack["demo"]
+    credentials = [("^/v1/platform/", "/v1/platform/"), ("^/v1/admin/", "/v1/admin/"), ("^/v1/public/", "/v1/public/")]
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(
+        "".join(
+            f"[[operations]]\ninclude-path-regex = {json.dumps(regex)}\nheaders = "
+            + "{ "
+            + ", ".join(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in _credentials(path, demo).items())
+            + " }\n"
+            for regex, path in credentials
+        )
+    )
+    command = [
+        str(Path(sys.executable).with_name("schemathesis")),
+        "--config-file",
+        str(config),
+        "--no-color",
+        "run",
+        f"{demo['apiUrl']}/v1/openapi.json",
+        "--phases=stateful",
+        f"--checks={','.join(check.__name__ for check in CHECKS)}",
+        f"--max-examples={SCENARIOS}",
+        "--exclude-path=/v1/admin/keys/rotate",
+        "--seed=20261203",
+    ]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+    covered = re.search(r"API Links:\s+(\d+) covered", run.stdout)
+    assert covered and int(covered.group(1)) >= MIN_LINKS_FOLLOWED, run.stdout[-3000:]
