@@ -7,18 +7,13 @@ from zoneinfo import ZoneInfo
 
 from chalice import Blueprint
 
-from chalicelib.api.lazy import LazyModule
+from chalicelib.api.lazy import appointment_models, registry
 from chalicelib.api.public_booking import booked, cancelled
 from chalicelib.api.requests import page
 from chalicelib.api.routing import api_route
 
 if TYPE_CHECKING:
-    from chalicelib.api import appointment_models
-    from chalicelib.services import registry
     from chalicelib.services.auth import Caller
-else:
-    appointment_models = LazyModule("chalicelib.api.appointment_models")
-    registry = LazyModule("chalicelib.services.registry")
 
 bp = Blueprint(__name__)
 APPOINTMENT = "/v1/admin/appointments/{appointment_id}"

@@ -7,16 +7,11 @@ from zoneinfo import ZoneInfo
 
 from chalice import Blueprint
 
-from chalicelib.api.lazy import LazyModule
+from chalicelib.api.lazy import audit_models, registry
 from chalicelib.api.routing import api_route
 
 if TYPE_CHECKING:
-    from chalicelib.api import audit_models
-    from chalicelib.services import registry
     from chalicelib.services.auth import Caller
-else:
-    audit_models = LazyModule("chalicelib.api.audit_models")
-    registry = LazyModule("chalicelib.services.registry")
 
 bp = Blueprint(__name__)
 

@@ -6,16 +6,11 @@ from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
-from chalicelib.api.lazy import LazyModule
+from chalicelib.api.lazy import payment_models, registry
 from chalicelib.api.routing import api_route
 
 if TYPE_CHECKING:
-    from chalicelib.api import payment_models
-    from chalicelib.services import registry
     from chalicelib.services.auth import Caller
-else:
-    payment_models = LazyModule("chalicelib.api.payment_models")
-    registry = LazyModule("chalicelib.services.registry")
 
 bp = Blueprint(__name__)
 STRIPE = "/v1/admin/payments/stripe"

@@ -6,21 +6,13 @@ from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
-from chalicelib.api.lazy import LazyModule
+from chalicelib.api.lazy import catalog, catalog_models, model_types, registry
 from chalicelib.api.requests import page
 from chalicelib.api.routing import api_route
 from chalicelib.domain.ids import new_id
 
 if TYPE_CHECKING:
-    from chalicelib.api import catalog_models, model_types
-    from chalicelib.domain import catalog
-    from chalicelib.services import registry
     from chalicelib.services.auth import Caller
-else:
-    catalog_models = LazyModule("chalicelib.api.catalog_models")
-    model_types = LazyModule("chalicelib.api.model_types")
-    catalog = LazyModule("chalicelib.domain.catalog")
-    registry = LazyModule("chalicelib.services.registry")
 
 bp = Blueprint(__name__)
 PROVIDER = "/v1/admin/providers/{provider_id}"

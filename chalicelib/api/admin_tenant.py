@@ -6,18 +6,11 @@ from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
-from chalicelib.api.lazy import LazyModule
+from chalicelib.api.lazy import auth, model_types, registry, tenant_models
 from chalicelib.api.routing import api_route
 
 if TYPE_CHECKING:
-    from chalicelib.api import model_types, tenant_models
-    from chalicelib.services import auth, registry
     from chalicelib.services.auth import Caller
-else:
-    model_types = LazyModule("chalicelib.api.model_types")
-    tenant_models = LazyModule("chalicelib.api.tenant_models")
-    registry = LazyModule("chalicelib.services.registry")
-    auth = LazyModule("chalicelib.services.auth")
 
 bp = Blueprint(__name__)
 

@@ -9,17 +9,12 @@ from __future__ import annotations
 import json
 import os
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalice import Blueprint
 
 from chalicelib.actor import SYSTEM, act_as
-from chalicelib.api.lazy import LazyModule
-
-if TYPE_CHECKING:
-    from chalicelib.services import registry
-else:
-    registry = LazyModule("chalicelib.services.registry")
+from chalicelib.api.lazy import registry
 
 bp = Blueprint(__name__)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 
 class LazyModule:
@@ -32,3 +32,29 @@ def resolve(reference: str) -> Any:
     """`"catalog_models.Service"` (a module of chalicelib.api, then a name in it) -> the object."""
     module, _, name = reference.rpartition(".")
     return getattr(importlib.import_module(f"chalicelib.api.{module}"), name)
+
+
+# The modules route and page handlers call, typed for mypy and loaded on first use at run time:
+# `from chalicelib.api.lazy import registry, catalog_models`.
+if TYPE_CHECKING:  # `as` re-exports them for mypy
+    from chalicelib.api import appointment_models as appointment_models
+    from chalicelib.api import audit_models as audit_models
+    from chalicelib.api import catalog_models as catalog_models
+    from chalicelib.api import model_types as model_types
+    from chalicelib.api import payment_models as payment_models
+    from chalicelib.api import tenant_models as tenant_models
+    from chalicelib.domain import catalog as catalog
+    from chalicelib.domain import slots as slots
+    from chalicelib.services import auth as auth
+    from chalicelib.services import registry as registry
+else:
+    appointment_models = LazyModule("chalicelib.api.appointment_models")
+    audit_models = LazyModule("chalicelib.api.audit_models")
+    catalog_models = LazyModule("chalicelib.api.catalog_models")
+    model_types = LazyModule("chalicelib.api.model_types")
+    payment_models = LazyModule("chalicelib.api.payment_models")
+    tenant_models = LazyModule("chalicelib.api.tenant_models")
+    catalog = LazyModule("chalicelib.domain.catalog")
+    slots = LazyModule("chalicelib.domain.slots")
+    auth = LazyModule("chalicelib.services.auth")
+    registry = LazyModule("chalicelib.services.registry")

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from chalice import Blueprint
 
-from chalicelib.api.lazy import LazyModule
+from chalicelib.api.lazy import registry, tenant_models
 from chalicelib.api.routing import api_route
-
-if TYPE_CHECKING:
-    from chalicelib.api import tenant_models
-    from chalicelib.services import registry
-else:
-    tenant_models = LazyModule("chalicelib.api.tenant_models")
-    registry = LazyModule("chalicelib.services.registry")
 
 bp = Blueprint(__name__)
 

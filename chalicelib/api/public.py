@@ -6,16 +6,11 @@ from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
-from chalicelib.api.lazy import LazyModule
+from chalicelib.api.lazy import catalog_models, registry
 from chalicelib.api.routing import api_route
 
 if TYPE_CHECKING:
-    from chalicelib.api import catalog_models
-    from chalicelib.services import registry
     from chalicelib.services.auth import Caller
-else:
-    catalog_models = LazyModule("chalicelib.api.catalog_models")
-    registry = LazyModule("chalicelib.services.registry")
 
 bp = Blueprint(__name__)
 

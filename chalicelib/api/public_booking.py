@@ -7,20 +7,13 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint
 
 from chalicelib import config
-from chalicelib.api.lazy import LazyModule
+from chalicelib.api.lazy import appointment_models, registry, slots
 from chalicelib.api.routing import api_route
 
 if TYPE_CHECKING:
-    from chalicelib.api import appointment_models
-    from chalicelib.domain import slots
-    from chalicelib.services import registry
     from chalicelib.services.auth import Caller
     from chalicelib.services.booking import Booked as BookedAppointment
     from chalicelib.services.booking import Cancelled as CancelledAppointment
-else:
-    appointment_models = LazyModule("chalicelib.api.appointment_models")
-    slots = LazyModule("chalicelib.domain.slots")
-    registry = LazyModule("chalicelib.services.registry")
 
 bp = Blueprint(__name__)
 APPOINTMENT = "/v1/public/appointments/{appointment_id}"

@@ -10,12 +10,7 @@ from chalice import Blueprint
 
 from chalicelib import config
 from chalicelib.actor import SYSTEM, act_as
-from chalicelib.api.lazy import LazyModule
-
-if TYPE_CHECKING:
-    from chalicelib.services import registry
-else:
-    registry = LazyModule("chalicelib.services.registry")
+from chalicelib.api.lazy import registry
 
 if TYPE_CHECKING:  # Powertools' batch utilities load on the worker's first batch, not in every function
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord

@@ -17,16 +17,11 @@ from chalice import Blueprint, Response
 
 from chalicelib.actor import act_as
 from chalicelib.api.errors import JSON_HEADERS, domain_error_response, internal_error_response
-from chalicelib.api.lazy import LazyModule, resolve
+from chalicelib.api.lazy import model_types, registry, resolve
 from chalicelib.domain.errors import DomainError
 
 if TYPE_CHECKING:
-    from chalicelib.api import model_types
     from chalicelib.api.model_types import Body, Query
-    from chalicelib.services import registry
-else:
-    model_types = LazyModule("chalicelib.api.model_types")
-    registry = LazyModule("chalicelib.services.registry")
 
 View = Callable[..., Any]
 Auth = Literal["platform", "admin", "public", "none"]

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalice import Blueprint
 
 from chalicelib.actor import act_as
 from chalicelib.api.errors import domain_error_response, internal_error_response
-from chalicelib.api.lazy import LazyModule
+from chalicelib.api.lazy import payment_models, registry
 from chalicelib.api.routing import api_route
 from chalicelib.domain.errors import DomainError
-
-if TYPE_CHECKING:
-    from chalicelib.api import payment_models
-    from chalicelib.services import registry
-else:
-    payment_models = LazyModule("chalicelib.api.payment_models")
-    registry = LazyModule("chalicelib.services.registry")
 
 bp = Blueprint(__name__)
 STRIPE = "stripe"

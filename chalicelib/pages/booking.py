@@ -7,11 +7,11 @@ JSON API and render. The booking form is protected by a signed double-submit CSR
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.lazy import LazyModule
+from chalicelib.api.lazy import appointment_models, model_types, registry
 from chalicelib.domain.catalog import IntakeFieldType, Provider, Service
 from chalicelib.domain.errors import DomainError, SlotUnavailableError, ValidationError
 from chalicelib.domain.tenant import Tenant
@@ -20,14 +20,6 @@ from chalicelib.pages.common import day_or, form, instant, route, tenant_by_slug
 from chalicelib.pages.manage_cookie import manage_cookie
 from chalicelib.pages.render import page, redirect
 from chalicelib.pages.zones import zone_choices
-
-if TYPE_CHECKING:
-    from chalicelib.api import appointment_models, model_types
-    from chalicelib.services import registry
-else:
-    appointment_models = LazyModule("chalicelib.api.appointment_models")
-    model_types = LazyModule("chalicelib.api.model_types")
-    registry = LazyModule("chalicelib.services.registry")
 
 bp = Blueprint(__name__)
 CSRF_PURPOSE = "book"

@@ -6,23 +6,18 @@ import functools
 import re
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalice import Blueprint, Response
 
 from chalicelib.actor import act_as
-from chalicelib.api.lazy import LazyModule
+from chalicelib.api.lazy import registry
 from chalicelib.domain.errors import DomainError, NotFoundError, TokenGoneError
 from chalicelib.domain.tenant import Tenant
 from chalicelib.observability import logger
 from chalicelib.pages.render import page
-
-if TYPE_CHECKING:
-    from chalicelib.services import registry
-else:
-    registry = LazyModule("chalicelib.services.registry")
 
 FORM = ["application/x-www-form-urlencoded"]
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")

@@ -7,12 +7,12 @@ redirects to a URL without it. Every post carries a CSRF token bound to that coo
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.lazy import LazyModule
+from chalicelib.api.lazy import registry
 from chalicelib.domain.appointments import Appointment, AppointmentStatus
 from chalicelib.domain.errors import SlotUnavailableError
 from chalicelib.domain.ics import CalendarEvent, ics_time, render_ics
@@ -21,11 +21,6 @@ from chalicelib.pages.common import day_or, form, instant, message_page, route, 
 from chalicelib.pages.manage_cookie import clear_manage_cookie, manage_cookie, read_manage_cookie
 from chalicelib.pages.render import page, redirect
 from chalicelib.pages.zones import zone_choices
-
-if TYPE_CHECKING:
-    from chalicelib.services import registry
-else:
-    registry = LazyModule("chalicelib.services.registry")
 
 bp = Blueprint(__name__)
 BASE = "/manage/{appointment_id}"
