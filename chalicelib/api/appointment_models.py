@@ -19,6 +19,7 @@ from chalicelib.api.model_types import (
     Name,
     Note,
     Page,
+    Paged,
     PlainText,
     Query,
     Timezone,
@@ -257,6 +258,4 @@ class NoShow(Appointment):
     no_show_fee: NoShowFee
 
 
-class AppointmentPage(Body):
-    items: list[Appointment]
-    next_cursor: str | None
+AppointmentPage = Paged[Appointment]

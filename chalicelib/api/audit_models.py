@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.api.appointment_models import WindowQuery, instant_or_date
-from chalicelib.api.model_types import Body, Id
+from chalicelib.api.model_types import Body, Id, Paged
 
 
 class AuditQuery(WindowQuery):
@@ -31,6 +31,4 @@ class AuditEntry(Body):
     after: dict[str, Any] | None
 
 
-class AuditPage(Body):
-    items: list[AuditEntry]
-    next_cursor: str | None
+AuditPage = Paged[AuditEntry]

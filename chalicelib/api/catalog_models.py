@@ -19,6 +19,7 @@ from chalicelib.api.model_types import (
     Label,
     Loc,
     Name,
+    Paged,
     PlainText,
     Timezone,
     Unique,
@@ -287,25 +288,10 @@ class DateOverride(NewOverride):
     provider_id: Id
 
 
-class ServicePage(Body):
-    items: list[Service]
-    next_cursor: str | None
-
-
-class PublicServicePage(Body):
-    items: list[PublicService]
-    next_cursor: str | None
-
-
-class ProviderPage(Body):
-    items: list[Provider]
-    next_cursor: str | None
-
-
-class DateOverridePage(Body):
-    items: list[DateOverride]
-    next_cursor: str | None
-
-
 ServicePatch = partial(NewService)
 ProviderPatch = partial(NewProvider)
+
+ServicePage = Paged[Service]
+PublicServicePage = Paged[PublicService]
+ProviderPage = Paged[Provider]
+DateOverridePage = Paged[DateOverride]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Any, Self, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema
@@ -58,6 +58,20 @@ class Body(BaseModel):
 
     def json_body(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
+
+
+Item = TypeVar("Item", bound=Body)
+
+
+class Paged(Body, Generic[Item]):
+    """A page of a list; `Paged[Service]` is published as `ServicePage`."""
+
+    items: list[Item]
+    next_cursor: str | None = Field(description="`cursor` for the next page; null on the last")
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
+        return f"{params[0].__name__}Page"
 
 
 class Query(Body):

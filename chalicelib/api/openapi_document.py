@@ -64,7 +64,11 @@ class Error(Body):
 
 
 class ContractSchema(GenerateJsonSchema):
-    """Responses always carry every field except the ones marked `omitted`, so they are required."""
+    """Responses always carry every field except the ones marked `omitted`, so they are required;
+    `Paged[Service]` is published under its title, `ServicePage`."""
+
+    def normalize_name(self, name: str) -> str:
+        return super().normalize_name(re.sub(r"Paged\[(\w+)\]", r"\1Page", name))
 
     def field_is_required(
         self, field: core_schema.ModelField | core_schema.DataclassField | core_schema.TypedDictField, total: bool
