@@ -16,9 +16,7 @@ if TYPE_CHECKING:
 bp = Blueprint(__name__)
 
 
-@api_route(
-    bp, "/v1/admin/audit", "GET", auth="admin", query="audit_models.AuditQuery", response="audit_models.AuditPage"
-)
+@api_route(bp, "/v1/admin/audit", "GET", auth="admin")
 def list_audit(caller: Caller, query: audit_models.AuditQuery) -> audit_models.AuditPage:
     """The audit trail in the order things changed, filtered by entity"""
     start, end = query.window(ZoneInfo(caller.tenant.timezone), registry.clock())

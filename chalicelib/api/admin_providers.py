@@ -18,16 +18,7 @@ bp = Blueprint(__name__)
 PROVIDER = "/v1/admin/providers/{provider_id}"
 
 
-@api_route(
-    bp,
-    "/v1/admin/providers",
-    "POST",
-    auth="admin",
-    status=201,
-    body="catalog_models.NewProvider",
-    response="catalog_models.Provider",
-    errors=(422,),
-)
+@api_route(bp, "/v1/admin/providers", "POST", auth="admin", status=201, errors=(422,))
 def create_provider(caller: Caller, body: catalog_models.NewProvider) -> catalog_models.Provider:
     """Create a provider (422 when a service id is unknown)"""
     catalog_service = registry.catalog_service()
@@ -35,9 +26,7 @@ def create_provider(caller: Caller, body: catalog_models.NewProvider) -> catalog
     return catalog_models.Provider.of(catalog_service.create_provider(caller.tenant_id, provider))
 
 
-@api_route(
-    bp, "/v1/admin/providers", "GET", auth="admin", query="model_types.Page", response="catalog_models.ProviderPage"
-)
+@api_route(bp, "/v1/admin/providers", "GET", auth="admin")
 def list_providers(caller: Caller, query: model_types.Page) -> catalog_models.ProviderPage:
     """List providers"""
     return catalog_models.ProviderPage.of(
@@ -45,21 +34,13 @@ def list_providers(caller: Caller, query: model_types.Page) -> catalog_models.Pr
     )
 
 
-@api_route(bp, PROVIDER, "GET", auth="admin", response="catalog_models.Provider")
+@api_route(bp, PROVIDER, "GET", auth="admin")
 def get_provider(caller: Caller, provider_id: str) -> catalog_models.Provider:
     """Read a provider"""
     return catalog_models.Provider.of(registry.catalog_service().get_provider(caller.tenant_id, provider_id))
 
 
-@api_route(
-    bp,
-    PROVIDER,
-    "PATCH",
-    auth="admin",
-    body="catalog_models.ProviderPatch",
-    response="catalog_models.Provider",
-    errors=(409, 422),
-)
+@api_route(bp, PROVIDER, "PATCH", auth="admin", body="catalog_models.ProviderPatch", errors=(409, 422))
 def patch_provider(caller: Caller, provider_id: str, body: model_types.Body) -> catalog_models.Provider:
     """Change some fields of a provider; the whole is checked again"""
 
@@ -76,50 +57,27 @@ def delete_provider(caller: Caller, provider_id: str) -> None:
     registry.catalog_service().delete_provider(caller.tenant_id, provider_id)
 
 
-@api_route(
-    bp,
-    PROVIDER + "/availability",
-    "PUT",
-    auth="admin",
-    body="catalog_models.WeeklyRules",
-    response="catalog_models.WeeklyRules",
-    errors=(422,),
-)
+@api_route(bp, PROVIDER + "/availability", "PUT", auth="admin", errors=(422,))
 def put_availability(caller: Caller, provider_id: str, body: catalog_models.WeeklyRules) -> catalog_models.WeeklyRules:
     """Replace the weekly rules (422 when a rule names an unknown service)"""
     availability = catalog.WeeklyAvailability(provider_id, body.sorted_domain())
     return catalog_models.WeeklyRules.of(registry.catalog_service().replace_rules(caller.tenant_id, availability))
 
 
-@api_route(bp, PROVIDER + "/availability", "GET", auth="admin", response="catalog_models.WeeklyRules")
+@api_route(bp, PROVIDER + "/availability", "GET", auth="admin")
 def get_availability(caller: Caller, provider_id: str) -> catalog_models.WeeklyRules:
     """Read the weekly rules"""
     return catalog_models.WeeklyRules.of(registry.catalog_service().get_rules(caller.tenant_id, provider_id))
 
 
-@api_route(
-    bp,
-    PROVIDER + "/overrides",
-    "POST",
-    auth="admin",
-    status=201,
-    body="catalog_models.NewOverride",
-    response="catalog_models.DateOverride",
-)
+@api_route(bp, PROVIDER + "/overrides", "POST", auth="admin", status=201)
 def add_override(caller: Caller, provider_id: str, body: catalog_models.NewOverride) -> catalog_models.DateOverride:
     """Add a date override (replaces one on the same date)"""
     override = body.to_domain(new_id("ovr_"), provider_id)
     return catalog_models.DateOverride.of(registry.catalog_service().add_override(caller.tenant_id, override))
 
 
-@api_route(
-    bp,
-    PROVIDER + "/overrides",
-    "GET",
-    auth="admin",
-    query="model_types.Page",
-    response="catalog_models.DateOverridePage",
-)
+@api_route(bp, PROVIDER + "/overrides", "GET", auth="admin")
 def list_overrides(caller: Caller, provider_id: str, query: model_types.Page) -> catalog_models.DateOverridePage:
     """List date overrides by date"""
     overrides = registry.catalog_service().list_overrides(caller.tenant_id, provider_id)

@@ -16,15 +16,7 @@ if TYPE_CHECKING:
 bp = Blueprint(__name__)
 
 
-@api_route(
-    bp,
-    "/v1/admin/services",
-    "POST",
-    auth="admin",
-    status=201,
-    body="catalog_models.NewService",
-    response="catalog_models.Service",
-)
+@api_route(bp, "/v1/admin/services", "POST", auth="admin", status=201)
 def create_service(caller: Caller, body: catalog_models.NewService) -> catalog_models.Service:
     """Create a service (currency defaults to the tenant's)"""
     catalog_service = registry.catalog_service()
@@ -32,9 +24,7 @@ def create_service(caller: Caller, body: catalog_models.NewService) -> catalog_m
     return catalog_models.Service.of(catalog_service.create_service(caller.tenant, service))
 
 
-@api_route(
-    bp, "/v1/admin/services", "GET", auth="admin", query="model_types.Page", response="catalog_models.ServicePage"
-)
+@api_route(bp, "/v1/admin/services", "GET", auth="admin")
 def list_services(caller: Caller, query: model_types.Page) -> catalog_models.ServicePage:
     """List services"""
     return catalog_models.ServicePage.of(
@@ -42,20 +32,14 @@ def list_services(caller: Caller, query: model_types.Page) -> catalog_models.Ser
     )
 
 
-@api_route(bp, "/v1/admin/services/{service_id}", "GET", auth="admin", response="catalog_models.Service")
+@api_route(bp, "/v1/admin/services/{service_id}", "GET", auth="admin")
 def get_service(caller: Caller, service_id: str) -> catalog_models.Service:
     """Read a service"""
     return catalog_models.Service.of(registry.catalog_service().get_service(caller.tenant_id, service_id))
 
 
 @api_route(
-    bp,
-    "/v1/admin/services/{service_id}",
-    "PATCH",
-    auth="admin",
-    body="catalog_models.ServicePatch",
-    response="catalog_models.Service",
-    errors=(409,),
+    bp, "/v1/admin/services/{service_id}", "PATCH", auth="admin", body="catalog_models.ServicePatch", errors=(409,)
 )
 def patch_service(caller: Caller, service_id: str, body: model_types.Body) -> catalog_models.Service:
     """Change some fields of a service; the whole is checked again"""

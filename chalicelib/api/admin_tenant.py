@@ -15,21 +15,13 @@ if TYPE_CHECKING:
 bp = Blueprint(__name__)
 
 
-@api_route(bp, "/v1/admin/tenant", "GET", auth="admin", response="tenant_models.TenantBody")
+@api_route(bp, "/v1/admin/tenant", "GET", auth="admin")
 def get_tenant(caller: Caller) -> tenant_models.TenantBody:
     """Read the settings"""
     return tenant_models.TenantBody.of(caller.tenant)
 
 
-@api_route(
-    bp,
-    "/v1/admin/tenant",
-    "PATCH",
-    auth="admin",
-    body="tenant_models.TenantSettingsPatch",
-    response="tenant_models.TenantBody",
-    errors=(409,),
-)
+@api_route(bp, "/v1/admin/tenant", "PATCH", auth="admin", body="tenant_models.TenantSettingsPatch", errors=(409,))
 def patch_tenant(caller: Caller, body: model_types.Body) -> tenant_models.TenantBody:
     """Change some settings (the slug cannot change); the whole is checked again"""
     settings = model_types.patched(tenant_models.TenantSettings, tenant_models.TenantBody.of(caller.tenant), body)
@@ -38,7 +30,7 @@ def patch_tenant(caller: Caller, body: model_types.Body) -> tenant_models.Tenant
     )
 
 
-@api_route(bp, "/v1/admin/keys/rotate", "POST", auth="admin", status=201, response="tenant_models.RotatedKey")
+@api_route(bp, "/v1/admin/keys/rotate", "POST", auth="admin", status=201)
 def rotate_secret_key(caller: Caller) -> tenant_models.RotatedKey:
     """Issue a new secret key and revoke the one used for this call"""
     presented = auth.bearer_token(bp.current_request.headers.get("authorization")) or ""

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 bp = Blueprint(__name__)
 
 
-@api_route(bp, "/v1/public/services", "GET", auth="public", response="catalog_models.PublicServicePage")
+@api_route(bp, "/v1/public/services", "GET", auth="public")
 def list_public_services(caller: Caller) -> catalog_models.PublicServicePage:
     """Active services with the providers that offer them"""
     listed = registry.catalog_service().public_services(caller.tenant_id)

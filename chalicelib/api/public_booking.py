@@ -35,14 +35,7 @@ def cancelled(done: CancelledAppointment) -> appointment_models.Cancelled:
     return appointment_models.Cancelled.of(dict(appointment=done.appointment, refund=refund))
 
 
-@api_route(
-    bp,
-    "/v1/public/services/{service_id}/availability",
-    "GET",
-    auth="public",
-    query="appointment_models.AvailabilityQuery",
-    response="appointment_models.Availability",
-)
+@api_route(bp, "/v1/public/services/{service_id}/availability", "GET", auth="public")
 def availability(
     caller: Caller, service_id: str, query: appointment_models.AvailabilityQuery
 ) -> appointment_models.Availability:
@@ -59,31 +52,13 @@ def availability(
     return appointment_models.Availability.of(dict(timezone=query.timezone, slots=offered))
 
 
-@api_route(
-    bp,
-    "/v1/public/appointments",
-    "POST",
-    auth="public",
-    status=201,
-    body="appointment_models.NewBooking",
-    response="appointment_models.Booked",
-    errors=(404, 409, 422, 503),
-)
+@api_route(bp, "/v1/public/appointments", "POST", auth="public", status=201, errors=(404, 409, 422, 503))
 def book(caller: Caller, body: appointment_models.NewBooking) -> appointment_models.Booked:
     """Book a start availability offers (409 slot_unavailable, 422 outside_availability or intake)"""
     return booked(registry.booking_service().book(caller.tenant, body.to_domain()))
 
 
-@api_route(
-    bp,
-    APPOINTMENT,
-    "GET",
-    auth="public",
-    query="appointment_models.TokenQuery",
-    header="appointment_models.TokenHeader",
-    response="appointment_models.Appointment",
-    errors=(410,),
-)
+@api_route(bp, APPOINTMENT, "GET", auth="public", errors=(410,))
 def get_appointment(
     caller: Caller, appointment_id: str, query: appointment_models.TokenQuery, header: appointment_models.TokenHeader
 ) -> appointment_models.Appointment:
@@ -94,16 +69,7 @@ def get_appointment(
     )
 
 
-@api_route(
-    bp,
-    APPOINTMENT + "/cancel",
-    "POST",
-    auth="public",
-    body="appointment_models.TokenCancel",
-    header="appointment_models.TokenHeader",
-    response="appointment_models.Cancelled",
-    errors=(409, 410),
-)
+@api_route(bp, APPOINTMENT + "/cancel", "POST", auth="public", errors=(409, 410))
 def cancel(
     caller: Caller, appointment_id: str, body: appointment_models.TokenCancel, header: appointment_models.TokenHeader
 ) -> appointment_models.Cancelled:
@@ -112,16 +78,7 @@ def cancel(
     return cancelled(registry.booking_service().cancel(caller.tenant_id, appointment_id, body.reason, token=token))
 
 
-@api_route(
-    bp,
-    APPOINTMENT + "/reschedule",
-    "POST",
-    auth="public",
-    body="appointment_models.TokenReschedule",
-    header="appointment_models.TokenHeader",
-    response="appointment_models.Booked",
-    errors=(409, 410, 422),
-)
+@api_route(bp, APPOINTMENT + "/reschedule", "POST", auth="public", errors=(409, 410, 422))
 def reschedule(
     caller: Caller,
     appointment_id: str,

@@ -110,21 +110,34 @@ def api_route(
     auth: Auth,
     status: int = 200,
     body: str | None = None,
-    query: str | None = None,
-    header: str | None = None,
     response: str | None = None,
     errors: tuple[int, ...] = (),
     media: str = "application/json",
 ) -> Callable[[View], View]:
-    """Register `view`, called with the path parameters and, as declared, `caller` (admin or
-    public credential), `body`, `query` and `header` as their models; it returns `response` (or None: 204).
-    Models are named as `"<module of chalicelib.api>.<Model>"`, resolved on the first call."""
+    """Register `view`, called with the path parameters and, as its signature asks, `caller` (admin
+    or public credential) and `body`, `query` and `header` as the models their annotations name
+    (`body: catalog_models.NewService`); it returns the model its return annotation names (or None:
+    204). The signature is the declaration, so the contract and mypy read the same types; `body` and
+    `response` name a model the annotation cannot (a generated PATCH model). Models are resolved on
+    the first call."""
 
     def decorator(view: View) -> View:
         summary = (view.__doc__ or view.__name__).strip()
+        declared = {name: _reference(view, name) for name in ("body", "query", "header", "return")}
         OPERATIONS.append(
             operation := Operation(
-                method, path, view.__name__, summary, auth, status, body, query, header, response, errors, media
+                method,
+                path,
+                view.__name__,
+                summary,
+                auth,
+                status,
+                body or declared["body"],
+                declared["query"],
+                declared["header"],
+                response or declared["return"],
+                errors,
+                media,
             )
         )
 
@@ -158,6 +171,13 @@ def api_route(
         return view
 
     return decorator
+
+
+def _reference(view: View, parameter: str) -> str | None:
+    """`"catalog_models.NewService"` when the view annotates `parameter` with a model of chalicelib.api
+    (`from __future__ import annotations` keeps annotations as written)."""
+    annotation = view.__annotations__.get(parameter)
+    return annotation if isinstance(annotation, str) and re.fullmatch(r"\w+\.\w+", annotation) else None
 
 
 def camel_path(path: str) -> str:
