@@ -11,6 +11,7 @@ from chalicelib.api import (
     admin_audit,
     admin_payments,
     admin_providers,
+    admin_reports,
     admin_services,
     admin_tenant,
     events,
@@ -29,6 +30,7 @@ from chalicelib.pages import manage as manage_pages
 
 app = Chalice(app_name="scheduling")
 app.debug = False
+app.api.binary_types.append("application/pdf")  # report downloads
 
 app.register_middleware(
     ConvertToMiddleware(
@@ -46,6 +48,7 @@ for blueprint in (
     admin_appointments.bp,
     admin_audit.bp,
     admin_payments.bp,
+    admin_reports.bp,
     public.bp,
     public_booking.bp,
     openapi.bp,

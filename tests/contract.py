@@ -56,8 +56,10 @@ def _schema_problems(document: Mapping[str, Any], schema: dict[str, Any], body: 
     return [f"{'/'.join(map(str, e.absolute_path)) or 'body'}: {e.message}" for e in validator.iter_errors(body)]
 
 
-def contract_problems(document: Mapping[str, Any], method: str, path: str, status: int, raw: bytes) -> list[str]:
-    """Why this answer breaks the contract (empty when it keeps it)."""
+def contract_problems(
+    document: Mapping[str, Any], method: str, path: str, status: int, raw: bytes, media: str = "application/json"
+) -> list[str]:
+    """Why this answer breaks the contract (empty when it keeps it). `media` is the answer's Content-Type."""
     template, operation = _operation(document, method, path)
     if operation is None:
         if status not in UNROUTED:
@@ -67,8 +69,13 @@ def contract_problems(document: Mapping[str, Any], method: str, path: str, statu
     declared = operation["responses"].get(str(status))
     if declared is None:
         return [f"{method} {template} answered {status}, which it does not declare ({sorted(operation['responses'])})"]
+    media = media.split(";")[0].strip() or "application/json"
+    if media != "application/json" and raw:
+        if media not in declared.get("content", {}):
+            return [f"{method} {template} {status} sent {media}, which it does not declare"]
+        return []  # a page (text/html) or a download (text/csv, application/pdf), not a JSON body
     if declared.get("content") and "application/json" not in declared["content"]:
-        return []  # a page (text/html), not a JSON body
+        return [] if not raw else [f"{method} {template} {status} sent JSON where it declares a page"]
     content = declared.get("content", {}).get("application/json")
     if content is None:
         return [] if not raw else [f"{method} {template} {status} declares no body but sent {raw[:200]!r}"]
@@ -86,7 +93,8 @@ def checked_request(original: Any) -> Any:
     def request(self: Any, method: str, path: str, headers: Any = None, body: bytes = b"") -> Any:
         response = original(self, method, path, headers=headers, body=body)
         if not path.startswith(("/v1/openapi.json", *PAGES)):
-            problems = contract_problems(served_document(), method, path, response.status_code, response.body)
+            media = response.headers.get("Content-Type", "application/json")
+            problems = contract_problems(served_document(), method, path, response.status_code, response.body, media)
             assert problems == [], "the answer breaks the published contract:\n" + "\n".join(problems)
         return response
 

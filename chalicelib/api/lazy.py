@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # `as` re-exports them for mypy
     from chalicelib.api import catalog_models as catalog_models
     from chalicelib.api import model_types as model_types
     from chalicelib.api import payment_models as payment_models
+    from chalicelib.api import report_models as report_models
     from chalicelib.api import tenant_models as tenant_models
     from chalicelib.domain import catalog as catalog
     from chalicelib.domain import slots as slots
@@ -53,6 +54,7 @@ else:
     catalog_models = LazyModule("chalicelib.api.catalog_models")
     model_types = LazyModule("chalicelib.api.model_types")
     payment_models = LazyModule("chalicelib.api.payment_models")
+    report_models = LazyModule("chalicelib.api.report_models")
     tenant_models = LazyModule("chalicelib.api.tenant_models")
     catalog = LazyModule("chalicelib.domain.catalog")
     slots = LazyModule("chalicelib.domain.slots")

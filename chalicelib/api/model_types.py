@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, Self, TypeVar
 
@@ -72,6 +73,15 @@ class Paged(Body, Generic[Item]):
     @classmethod
     def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
         return f"{params[0].__name__}Page"
+
+
+@dataclass(frozen=True)
+class File:
+    """An answer as a download (a report as CSV or PDF) instead of JSON."""
+
+    content: bytes | str
+    media: str
+    filename: str
 
 
 class Query(Body):

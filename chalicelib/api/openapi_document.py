@@ -16,6 +16,7 @@ from pydantic_core import core_schema
 
 from chalicelib import config
 from chalicelib.api.model_types import Body
+from chalicelib.api.report_files import csv_text
 from chalicelib.api.routing import OPERATIONS, Operation, camel_path
 
 REF = "#/components/schemas/{model}"
@@ -179,6 +180,22 @@ def _json(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema, "example": example(schema, defs)}}
 
 
+def _file(media: str, sample: Any) -> dict[str, Any]:
+    """A download a route offers besides JSON (`?format=csv|pdf`); the CSV example is the JSON
+    example's rows, as the route writes them."""
+    if media == "text/csv":
+        rows = sample.get("rows", []) if isinstance(sample, dict) else []
+        example = csv_text(list(rows[0]) if rows else [], rows)
+        return {
+            "schema": {"type": "string", "description": "RFC 4180; the header row is the rows' fields"},
+            "example": example,
+        }
+    return {
+        "schema": {"type": "string", "format": "binary", "description": "a one-page summary"},
+        "example": "%PDF-1.3",
+    }
+
+
 def openapi_document(served: set[tuple[str, str]] | None = None) -> dict[str, Any]:
     """The document for the operations in `served` ((METHOD, Chalice path)), all when None."""
     ops = [op for op in OPERATIONS if served is None or (op.method, op.path) in served]
@@ -200,6 +217,8 @@ def openapi_document(served: set[tuple[str, str]] | None = None) -> dict[str, An
                 responses[str(status)] = {"description": op.summary, "content": page}
             elif status == op.status:
                 body = _json(keys[(op.response, "serialization")], defs) if op.response else None
+                if body is not None:
+                    body |= {media: _file(media, body["application/json"]["example"]) for media in op.files}
                 responses[str(status)] = {"description": op.summary, **({"content": body} if body else {})}
             else:
                 responses[str(status)] = {**error, "description": ERRORS[status]}

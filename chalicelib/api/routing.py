@@ -21,7 +21,7 @@ from chalicelib.api.lazy import model_types, registry, resolve
 from chalicelib.domain.errors import DomainError
 
 if TYPE_CHECKING:
-    from chalicelib.api.model_types import Body, Query
+    from chalicelib.api.model_types import Body, File, Query
 
 View = Callable[..., Any]
 Auth = Literal["platform", "admin", "public", "none"]
@@ -45,6 +45,7 @@ class Operation:
     response_ref: str | None
     errors: tuple[int, ...]
     media: str = "application/json"
+    files: tuple[str, ...] = ()  # other media types the answer comes in, by the query's `format`
 
     @property
     def body(self) -> type[Body] | None:
@@ -113,13 +114,15 @@ def api_route(
     response: str | None = None,
     errors: tuple[int, ...] = (),
     media: str = "application/json",
+    files: tuple[str, ...] = (),
 ) -> Callable[[View], View]:
     """Register `view`, called with the path parameters and, as its signature asks, `caller` (admin
     or public credential) and `body`, `query` and `header` as the models their annotations name
     (`body: catalog_models.NewService`); it returns the model its return annotation names (or None:
     204). The signature is the declaration, so the contract and mypy read the same types; `body` and
     `response` name a model the annotation cannot (a generated PATCH model). Models are resolved on
-    the first call."""
+    the first call. With `files`, a query whose `format` is not json gets the answer's `as_file`
+    (a CSV or PDF of the same model) instead of its JSON."""
 
     def decorator(view: View) -> View:
         summary = (view.__doc__ or view.__name__).strip()
@@ -138,6 +141,7 @@ def api_route(
                 response or declared["return"],
                 errors,
                 media,
+                files,
             )
         )
 
@@ -164,6 +168,8 @@ def api_route(
                 return Response(body="", status_code=204)
             if isinstance(result, Response):
                 return result
+            if files and (wanted := str(getattr(kwargs.get("query"), "format", "json"))) != "json":
+                return _file_response(result.as_file(wanted), status)
             answer = result.json_body() if isinstance(result, model_types.Body) else result
             return Response(body=answer, status_code=status, headers=dict(JSON_HEADERS))
 
@@ -171,6 +177,16 @@ def api_route(
         return view
 
     return decorator
+
+
+def _file_response(file: File, status: int) -> Response:
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": file.media,
+        "Content-Disposition": f'attachment; filename="{file.filename}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(body=file.content, status_code=status, headers=headers)
 
 
 def _reference(view: View, parameter: str) -> str | None:

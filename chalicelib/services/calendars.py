@@ -22,6 +22,23 @@ from chalicelib.store.appointments import AppointmentRepository
 from chalicelib.store.catalog import CatalogRepository, CatalogSnapshot
 
 
+def weekly_rules(snapshot: CatalogSnapshot, provider_id: str) -> tuple[WeeklyRule, ...]:
+    """A provider's stored weekly rules as the slot engine reads them."""
+    availability = snapshot.rules.get(provider_id)
+    return tuple(
+        WeeklyRule(r.day_of_week, r.start, r.end, frozenset(r.service_ids) if r.service_ids is not None else None)
+        for r in (availability.rules if availability else ())
+    )
+
+
+def date_overrides(snapshot: CatalogSnapshot, provider_id: str) -> dict[date, EngineOverride]:
+    """A provider's stored date overrides as the slot engine reads them."""
+    return {
+        o.date: EngineOverride(o.date, tuple((t.start, t.end) for t in o.intervals))
+        for o in snapshot.overrides.get(provider_id, [])
+    }
+
+
 @dataclass(frozen=True)
 class TenantView:
     """One tenant's catalog plus every active appointment around a time range."""
@@ -58,15 +75,7 @@ class TenantView:
         )
 
     def calendar(self, provider: Provider, service: Service) -> ProviderCalendar:
-        availability = self.snapshot.rules.get(provider.id)
-        rules = tuple(
-            WeeklyRule(r.day_of_week, r.start, r.end, frozenset(r.service_ids) if r.service_ids is not None else None)
-            for r in (availability.rules if availability else ())
-        )
-        overrides = {
-            o.date: EngineOverride(o.date, tuple((t.start, t.end) for t in o.intervals))
-            for o in self.snapshot.overrides.get(provider.id, [])
-        }
+        rules, overrides = weekly_rules(self.snapshot, provider.id), date_overrides(self.snapshot, provider.id)
         occupied: list[Occupancy] = []
         seats: Counter[datetime] = Counter()
         for appointment in self.appointments:

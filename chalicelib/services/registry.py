@@ -31,6 +31,7 @@ from chalicelib.services.checkout import CheckoutService
 from chalicelib.services.payments import Payments
 from chalicelib.services.payments_setup import PaymentsSetup
 from chalicelib.services.refunds import Refunds
+from chalicelib.services.reports import Reports
 from chalicelib.services.tenants import TenantService
 from chalicelib.store.appointments import AppointmentRepository
 from chalicelib.store.audit import AuditRepository
@@ -120,6 +121,10 @@ def booking_service() -> BookingService:
 
 def payment_repository() -> PaymentRepository:
     return _once("payment_repository", PaymentRepository)
+
+
+def reports() -> Reports:
+    return _once("reports", lambda: Reports(payment_repository(), appointment_repository(), catalog_repository()))
 
 
 def payment_gateway() -> PaymentGateway:

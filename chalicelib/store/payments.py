@@ -44,6 +44,19 @@ def _ledger_item(tenant_id: str, entry: LedgerEntry) -> LedgerItem:
     )
 
 
+def _entry(item: LedgerItem) -> LedgerEntry:
+    return LedgerEntry(
+        item.entry_id,
+        item.appointment_id,
+        LedgerKind(item.kind),
+        int(item.amount_cents),
+        item.currency,
+        from_iso(item.at),
+        item.stripe_id,
+        item.note or "",
+    )
+
+
 def _refund(tenant_id: str, item: RefundRequestItem) -> RefundRequest:
     return RefundRequest(
         id=item.request_id,
@@ -139,19 +152,15 @@ class PaymentRepository:
         query = LedgerItem.query(
             keys.appointment_pk(tenant_id, appointment_id), LedgerItem.sk.startswith(keys.LEDGER_PREFIX)
         )
-        return [
-            LedgerEntry(
-                i.entry_id,
-                i.appointment_id,
-                LedgerKind(i.kind),
-                int(i.amount_cents),
-                i.currency,
-                from_iso(i.at),
-                i.stripe_id,
-                i.note or "",
-            )
-            for i in query
-        ]
+        return [_entry(i) for i in query]
+
+    def ledger_between(self, tenant_id: str, start: datetime, end: datetime) -> list[LedgerEntry]:
+        """Every ledger line of the tenant whose money moved in [start, end): one Query of the
+        tenant's ledger index, paged by DynamoDB, whatever the number of appointments."""
+        ensure_bound()
+        low, high = to_iso(start), to_iso(end - timedelta(microseconds=1))
+        query = LedgerItem.gsi2.query(keys.ledger_gsi_pk(tenant_id), LedgerItem.gsi2sk.between(low, f"{high}#~"))
+        return [_entry(i) for i in query if isinstance(i, LedgerItem)]
 
     # refunds ----------------------------------------------------------------------------
     def add_refund_request(self, tx: TransactWrite, request: RefundRequest) -> None:

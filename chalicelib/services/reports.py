@@ -1,0 +1,80 @@
+"""Reading what a report needs, with Queries only, and handing it to the pure report functions.
+
+Revenue reads the tenant's ledger index for the range (one Query, paged, however many
+appointments there are); the other reports read the appointments that start in the range
+(one Query of the time index plus the batched money totals). Nothing here scans.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain import reports
+from chalicelib.domain.reports import (
+    ClientRow,
+    ClientTotals,
+    Granularity,
+    LocalRange,
+    RevenueRow,
+    ServiceRow,
+    UtilizationRow,
+)
+from chalicelib.domain.tenant import Tenant
+from chalicelib.services.calendars import date_overrides, weekly_rules
+from chalicelib.store.appointments import AppointmentRepository
+from chalicelib.store.catalog import CatalogRepository
+from chalicelib.store.payments import PaymentRepository
+
+# Clients' lifetime value reads every appointment of the tenant (see docs/architecture.md, Reports).
+BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
+# Appointments are at most a day long, so one that overlaps the range starts at most a day before it.
+LONGEST_APPOINTMENT = timedelta(days=1)
+
+
+class Reports:
+    def __init__(
+        self, payments: PaymentRepository, appointments: AppointmentRepository, catalog: CatalogRepository
+    ) -> None:
+        self._payments = payments
+        self._appointments = appointments
+        self._catalog = catalog
+
+    def revenue(
+        self, tenant: Tenant, first: date, last: date, granularity: Granularity
+    ) -> tuple[list[RevenueRow], RevenueRow]:
+        span = _local(tenant, first, last)
+        entries = self._payments.ledger_between(tenant.id, span.start, span.end)
+        rows = reports.revenue(entries, span, granularity)
+        return rows, reports.revenue_totals(rows)
+
+    def services(self, tenant: Tenant, first: date, last: date) -> tuple[list[ServiceRow], ServiceRow]:
+        span = _local(tenant, first, last)
+        rows = reports.services(self._appointments.list_by_start(tenant.id, span.start, span.end))
+        return rows, reports.service_totals(rows)
+
+    def clients(self, tenant: Tenant, first: date, last: date) -> tuple[list[ClientRow], ClientTotals]:
+        span = _local(tenant, first, last)
+        far_future = span.end + timedelta(days=3660)
+        all_time = self._appointments.list_by_start(tenant.id, BEGINNING, far_future)
+        in_range = [a for a in all_time if span.start <= a.start < span.end]
+        rows = reports.clients(in_range, all_time)
+        return rows, reports.client_totals(rows)
+
+    def utilization(self, tenant: Tenant, first: date, last: date) -> tuple[list[UtilizationRow], UtilizationRow]:
+        """Per provider; a provider's working windows are read on the range's dates in its own zone."""
+        span = _local(tenant, first, last)
+        snapshot = self._catalog.snapshot(tenant.id)
+        appointments = self._appointments.list_by_start(tenant.id, span.start - LONGEST_APPOINTMENT, span.end)
+        rows = []
+        for provider in sorted(snapshot.providers.values(), key=lambda p: (p.name, p.id)):
+            plan = reports.open_plan(weekly_rules(snapshot, provider.id), date_overrides(snapshot, provider.id))
+            zone = ZoneInfo(provider.timezone or tenant.timezone)
+            spans = reports.available_spans(plan, zone, span)
+            rows.append(reports.utilization(provider.id, provider.name, spans, appointments))
+        return rows, reports.utilization_totals(rows)
+
+
+def _local(tenant: Tenant, first: date, last: date) -> LocalRange:
+    """The tenant's local dates `first`..`last`: reports count days where the business is."""
+    return LocalRange(first, last, ZoneInfo(tenant.timezone))
