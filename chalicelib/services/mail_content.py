@@ -116,6 +116,11 @@ def refund_sentences(refund: RefundNote, audience: Audience) -> list[str]:
     return [f"{whom} {refund.refunded} back of the {refund.paid} paid.", REFUND_ARRIVAL]
 
 
+def minor_digits(currency: str) -> int:
+    """How many decimals the currency's minor unit has (2 for most, 0 for JPY, 3 for KWD)."""
+    return _DECIMALS.get(currency.upper(), 2)
+
+
 def format_money(cents: int, currency: str) -> str:
     """`2000, "USD"` -> "20.00 USD": minor units shown with the currency's own decimals."""
     digits = _DECIMALS.get(currency.upper(), 2)
