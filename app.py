@@ -9,6 +9,7 @@ from chalicelib import config
 from chalicelib.api import (
     admin_appointments,
     admin_audit,
+    admin_invoices,
     admin_payments,
     admin_providers,
     admin_services,
@@ -46,6 +47,7 @@ for blueprint in (
     admin_appointments.bp,
     admin_audit.bp,
     admin_payments.bp,
+    admin_invoices.bp,
     public.bp,
     public_booking.bp,
     openapi.bp,

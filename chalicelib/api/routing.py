@@ -45,6 +45,7 @@ class Operation:
     response_ref: str | None
     errors: tuple[int, ...]
     media: str = "application/json"
+    also: tuple[int, ...] = ()  # other success statuses answering the same model (200 after a first 201)
 
     @property
     def body(self) -> type[Body] | None:
@@ -65,7 +66,7 @@ class Operation:
     @property
     def statuses(self) -> list[int]:
         """Every status this route can answer with."""
-        found = {self.status, *self.errors, 500}
+        found = {self.status, *self.also, *self.errors, 500}
         if self.auth != "none":
             found.add(401)
         if self.auth in ("admin", "public"):
@@ -80,6 +81,14 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A view's model with one of the route's `also` statuses instead of its usual one."""
+
+    status: int
+    body: Any
 
 
 @functools.cache
@@ -113,6 +122,7 @@ def api_route(
     response: str | None = None,
     errors: tuple[int, ...] = (),
     media: str = "application/json",
+    also: tuple[int, ...] = (),
 ) -> Callable[[View], View]:
     """Register `view`, called with the path parameters and, as its signature asks, `caller` (admin
     or public credential) and `body`, `query` and `header` as the models their annotations name
@@ -138,6 +148,7 @@ def api_route(
                 response or declared["return"],
                 errors,
                 media,
+                also,
             )
         )
 
@@ -164,8 +175,11 @@ def api_route(
                 return Response(body="", status_code=204)
             if isinstance(result, Response):
                 return result
+            answered = status
+            if isinstance(result, Answered):
+                answered, result = result.status, result.body
             answer = result.json_body() if isinstance(result, model_types.Body) else result
-            return Response(body=answer, status_code=status, headers=dict(JSON_HEADERS))
+            return Response(body=answer, status_code=answered, headers=dict(JSON_HEADERS))
 
         bp.route(path, methods=[method])(handler)
         return view

@@ -7,9 +7,9 @@ that needs no credentials and expires (15 minutes for invoices).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
-from chalicelib.gateways.aws import client
+from chalicelib.gateways.aws import region
 
 PRESIGNED_SECONDS = 15 * 60
 
@@ -25,9 +25,21 @@ class DocumentStore(Protocol):
 class S3DocumentStore:
     def __init__(self, bucket: str) -> None:
         self._bucket = bucket
+        self._client: Any = None
+
+    def _s3(self) -> Any:
+        """Signature V4 (presigned URLs say X-Amz-Expires; V2's absolute Expires is deprecated)."""
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            self._client = boto3.session.Session().client(
+                "s3", region_name=region(), config=Config(signature_version="s3v4")
+            )
+        return self._client
 
     def put(self, key: str, body: bytes, content_type: str, sha256_hex: str) -> None:
-        client("s3").put_object(
+        self._s3().put_object(
             Bucket=self._bucket,
             Key=key,
             Body=body,
@@ -37,11 +49,11 @@ class S3DocumentStore:
         )
 
     def get(self, key: str) -> bytes:
-        body: bytes = client("s3").get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        body: bytes = self._s3().get_object(Bucket=self._bucket, Key=key)["Body"].read()
         return body
 
     def url(self, key: str, expires_seconds: int = PRESIGNED_SECONDS) -> str:
-        url: str = client("s3").generate_presigned_url(
+        url: str = self._s3().generate_presigned_url(
             "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_seconds
         )
         return url

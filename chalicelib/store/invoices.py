@@ -167,7 +167,16 @@ class InvoiceRepository:
             return 0
         return int(item.last or 0)
 
-    def issue(
+    def issue_invoice(self, draft: Invoice, prefix: str, year: int) -> tuple[Invoice, bool]:
+        """The appointment's one invoice: (it, True) when this call issued it, else (the earlier one, False)."""
+        return self._issue(draft, prefix, year, claim_sk=keys.INVOICE_SK)
+
+    def issue_credit_note(self, draft: Invoice, prefix: str, year: int, refund_id: str) -> tuple[Invoice, bool]:
+        """The one credit note of a refund, taking its amount off what is left of `draft.refers_to`."""
+        assert draft.refers_to is not None
+        return self._issue(draft, prefix, year, claim_sk=keys.credit_claim_sk(refund_id), credit_of=draft.refers_to)
+
+    def _issue(
         self, draft: Invoice, prefix: str, year: int, *, claim_sk: str, credit_of: str | None = None
     ) -> tuple[Invoice, bool]:
         """Number and store `draft` with its claim; (document, True) when this call issued it,
@@ -216,8 +225,9 @@ class InvoiceRepository:
             return numbered, True
         raise ConflictError("Could not claim an invoice number; try again.")
 
-    def attach_pdf(self, tenant_id: str, invoice_id: str, key: str, sha256: str) -> None:
-        """Record where the PDF was stored and its digest (once: a stored PDF never changes)."""
+    def attach_pdf(self, tenant_id: str, invoice_id: str, key: str, sha256: str) -> str:
+        """Record where the PDF was stored and its digest, once: a stored PDF never changes.
+        Returns the digest recorded (another writer's, if it recorded first)."""
         ensure_bound()
         try:
             InvoiceItem(keys.invoice_pk(tenant_id, invoice_id), keys.INVOICE_SK).update(
@@ -227,6 +237,8 @@ class InvoiceRepository:
         except UpdateError as exc:
             if not is_condition_failure(exc):
                 raise
+            return str(self._get_item(tenant_id, invoice_id).pdf_sha256)
+        return sha256
 
     def page(
         self,
