@@ -108,10 +108,12 @@ class Invoicing:
         invoice, created = self._invoices.issue_invoice(
             draft, tenant.invoice_prefix, invoice_year(now, tenant.timezone)
         )
+        if not created:  # a concurrent request issued it first and renders its PDF
+            return invoice, False
         for entry in ledger:  # refunds made before the invoice existed are credited too
             if entry.kind is LedgerKind.REFUND:
                 self._credit(tenant, invoice, entry)
-        return self._with_pdf(tenant, invoice), created
+        return self._with_pdf(tenant, invoice), True
 
     def credit_refund(self, tenant_id: str, refund: LedgerEntry) -> Invoice | None:
         """The credit note for a completed refund (None: the appointment has no invoice, or
