@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # imported where built: the API's functions never load mail t
     from chalicelib.services.invoicing import Invoicing
     from chalicelib.services.mail_events import MailEvents
     from chalicelib.services.notifications import Notifier
+    from chalicelib.services.receipts import Receipts
     from chalicelib.services.scheduled_tasks import ScheduledTasks
     from chalicelib.services.stripe_events import StripeEvents
     from chalicelib.store.invoices import InvoiceRepository
@@ -197,7 +198,7 @@ def notifier() -> Notifier:
 
 
 def dispatcher() -> Dispatcher:
-    from chalicelib.services.dispatcher import Dispatcher
+    from chalicelib.services.dispatcher import Dispatcher, MoneyEffects
 
     return _once(
         "dispatcher",
@@ -209,6 +210,7 @@ def dispatcher() -> Dispatcher:
             tenant_repository(),
             clock,
             refund_queue(),
+            MoneyEffects(invoicing, receipts),
         ),
     )
 
@@ -299,5 +301,16 @@ def invoicing() -> Invoicing:
             document_store,
             mail_gateway,
             clock,
+        ),
+    )
+
+
+def receipts() -> Receipts:
+    from chalicelib.services.receipts import Receipts
+
+    return _once(
+        "receipts",
+        lambda: Receipts(
+            tenant_repository(), appointment_repository(), suppression_repository(), mail_gateway(), clock
         ),
     )
