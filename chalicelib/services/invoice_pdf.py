@@ -140,8 +140,13 @@ def render_invoice_pdf(invoice: Invoice, *, brand_name: str, colour: str | None,
     # the lines: a table whose headings repeat on every page it spans
     currency = invoice.currency
     pdf.set_font("body", "", 9)
+    pdf.set_fill_color(255, 255, 255)
+    pdf.set_draw_color(200, 200, 200)
     with pdf.table(
         col_widths=(80, 15, 30, 20, 30),
+        borders_layout="HORIZONTAL_LINES",
+        cell_fill_color=(244, 244, 245),
+        cell_fill_mode="ROWS",
         text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
         headings_style=_headings(band),
         repeat_headings=1,
