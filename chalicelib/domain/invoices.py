@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -215,6 +215,20 @@ def draft_invoice(
         total_cents=totals.total_cents,
         amount_paid_cents=paid,
         amount_due_cents=totals.total_cents - paid,
+    )
+
+
+def with_payment(invoice: Invoice, amount_cents: int, paid_at: datetime) -> Invoice:
+    """The invoice after a later payment towards it (the balance): what is due and the status
+    follow; the lines, totals, seller and buyer stay as issued."""
+    label = "Balance paid" if invoice.payments else ("Deposit paid" if amount_cents < invoice.total_cents else "Paid")
+    paid = invoice.amount_paid_cents + amount_cents
+    return replace(
+        invoice,
+        payments=(*invoice.payments, PaymentLine(label, amount_cents, paid_at)),
+        amount_paid_cents=paid,
+        amount_due_cents=invoice.total_cents - paid,
+        status=status_for(invoice.total_cents, paid),
     )
 
 

@@ -140,14 +140,24 @@ class Dispatcher:
             self._ledger_effects(change.tenant_id, change.new)
 
     def _ledger_effects(self, tenant_id: str, image: dict[str, Any]) -> None:
-        """A payment or refund just recorded: the client's receipt and, for a refund of an
-        invoiced appointment, its credit note. Each once per ledger entry."""
+        """A payment or refund just recorded: the client's receipt and, on an invoiced
+        appointment, the payment counted on its invoice or the refund's credit note. Each once
+        per ledger entry."""
         if self._money_effects is None:
             return
         effects = self._money_effects
         entry = entry_from_image(image)
         if entry.kind not in (LedgerKind.CHARGE, LedgerKind.REFUND):
             return
+        if entry.kind is LedgerKind.CHARGE:
+
+            def count_payment() -> dict[str, Any]:
+                invoice = effects.invoicing().record_payment(tenant_id, entry)
+                return {"invoice": invoice.number if invoice else None}
+
+            self._ledger.once(
+                tenant_id, entry.appointment_id, 0, f"invoice-payment:{entry.id}", self._clock, count_payment
+            )
         if entry.kind is LedgerKind.REFUND:
 
             def credit() -> dict[str, Any]:

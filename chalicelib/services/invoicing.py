@@ -16,7 +16,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.appointments import AppointmentStatus
-from chalicelib.domain.errors import NotInvoiceableError, RuleViolationError
+from chalicelib.domain.errors import ConcurrentUpdateError, NotInvoiceableError, RuleViolationError
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.invoices import (
     Buyer,
@@ -28,6 +28,7 @@ from chalicelib.domain.invoices import (
     draft_invoice,
     invoice_year,
     require_complete,
+    with_payment,
 )
 from chalicelib.domain.payments import LedgerEntry, LedgerKind
 from chalicelib.domain.tenant import Tenant
@@ -105,8 +106,9 @@ class Invoicing:
             issued_at=now,
         )
         require_complete(draft, numbered=False)  # refused before a number is taken: no gap
+        charges = frozenset(e.id for e in ledger if e.kind is LedgerKind.CHARGE)
         invoice, created = self._invoices.issue_invoice(
-            draft, tenant.invoice_prefix, invoice_year(now, tenant.timezone)
+            draft, tenant.invoice_prefix, invoice_year(now, tenant.timezone), charges
         )
         if not created:  # a concurrent request issued it first and renders its PDF
             return invoice, False
@@ -122,6 +124,18 @@ class Invoicing:
         if invoice is None:
             return None
         return self._credit(self._tenants.get(tenant_id), invoice, refund)
+
+    def record_payment(self, tenant_id: str, charge: LedgerEntry) -> Invoice | None:
+        """A payment made after the invoice was issued (the balance) counts towards it: amount due
+        and status follow. Once per charge; the invoice's lines and PDF stay as issued."""
+        for _ in range(CREDIT_ATTEMPTS):
+            invoice = self._invoices.for_appointment(tenant_id, charge.appointment_id)
+            if invoice is None or self._invoices.counts_payment(tenant_id, invoice.id, charge.id):
+                return invoice
+            updated = with_payment(invoice, charge.amount_cents, charge.at)
+            if self._invoices.record_payment(tenant_id, invoice.id, charge.id, updated, invoice.amount_paid_cents):
+                return updated
+        raise ConcurrentUpdateError("The invoice's payments kept changing; try again.")
 
     def _credit(self, tenant: Tenant, invoice: Invoice, refund: LedgerEntry) -> Invoice | None:
         earlier = self._invoices.for_refund(tenant.id, invoice.appointment_id, refund.id)

@@ -167,9 +167,12 @@ class InvoiceRepository:
             return 0
         return int(item.last or 0)
 
-    def issue_invoice(self, draft: Invoice, prefix: str, year: int) -> tuple[Invoice, bool]:
-        """The appointment's one invoice: (it, True) when this call issued it, else (the earlier one, False)."""
-        return self._issue(draft, prefix, year, claim_sk=keys.INVOICE_SK)
+    def issue_invoice(
+        self, draft: Invoice, prefix: str, year: int, paid_entries: frozenset[str] = frozenset()
+    ) -> tuple[Invoice, bool]:
+        """The appointment's one invoice: (it, True) when this call issued it, else (the earlier one,
+        False). `paid_entries`: the charge ledger entries its amountPaidCents counts."""
+        return self._issue(draft, prefix, year, claim_sk=keys.INVOICE_SK, paid_entries=paid_entries)
 
     def issue_credit_note(self, draft: Invoice, prefix: str, year: int, refund_id: str) -> tuple[Invoice, bool]:
         """The one credit note of a refund, taking its amount off what is left of `draft.refers_to`."""
@@ -177,7 +180,14 @@ class InvoiceRepository:
         return self._issue(draft, prefix, year, claim_sk=keys.credit_claim_sk(refund_id), credit_of=draft.refers_to)
 
     def _issue(
-        self, draft: Invoice, prefix: str, year: int, *, claim_sk: str, credit_of: str | None = None
+        self,
+        draft: Invoice,
+        prefix: str,
+        year: int,
+        *,
+        claim_sk: str,
+        credit_of: str | None = None,
+        paid_entries: frozenset[str] = frozenset(),
     ) -> tuple[Invoice, bool]:
         """Number and store `draft` with its claim; (document, True) when this call issued it,
         (the document that holds the claim, False) when one was issued already.
@@ -203,7 +213,9 @@ class InvoiceRepository:
                         InvoiceClaimItem(claim_pk, claim_sk, invoice_id=draft.id),
                         condition=InvoiceClaimItem.pk.does_not_exist(),
                     )
-                    tx.save(_item(numbered), condition=InvoiceItem.pk.does_not_exist())
+                    document = _item(numbered)
+                    document.paid_entries = set(paid_entries) or None
+                    tx.save(document, condition=InvoiceItem.pk.does_not_exist())
                     if credit_of is not None:
                         amount = -numbered.total_cents
                         tx.update(
@@ -224,6 +236,35 @@ class InvoiceRepository:
                 raise
             return numbered, True
         raise ConflictError("Could not claim an invoice number; try again.")
+
+    def record_payment(
+        self, tenant_id: str, invoice_id: str, entry_id: str, updated: Invoice, paid_before: int
+    ) -> bool:
+        """Count a later charge on the invoice once (False: it was counted already). Conditional
+        on the amount read, so two charges applied at once cannot lose one another."""
+        ensure_bound()
+        item = InvoiceItem(keys.invoice_pk(tenant_id, invoice_id), keys.INVOICE_SK)
+        try:
+            item.update(
+                actions=[
+                    InvoiceItem.paid_entries.add({entry_id}),
+                    InvoiceItem.amount_paid_cents.set(updated.amount_paid_cents),
+                    InvoiceItem.amount_due_cents.set(updated.amount_due_cents),
+                    InvoiceItem.status.set(updated.status.value),
+                    InvoiceItem.payments.set(
+                        [[p.description, p.amount_cents, to_iso(p.paid_at)] for p in updated.payments]
+                    ),
+                ],
+                condition=~InvoiceItem.paid_entries.contains(entry_id) & (InvoiceItem.amount_paid_cents == paid_before),
+            )
+        except UpdateError as exc:
+            if not is_condition_failure(exc):
+                raise
+            return False
+        return True
+
+    def counts_payment(self, tenant_id: str, invoice_id: str, entry_id: str) -> bool:
+        return entry_id in (self._get_item(tenant_id, invoice_id).paid_entries or set())
 
     def attach_pdf(self, tenant_id: str, invoice_id: str, key: str, sha256: str) -> str:
         """Record where the PDF was stored and its digest, once: a stored PDF never changes.

@@ -343,6 +343,7 @@ class InvoiceItem(TableItem, discriminator="Invoice"):
     amount_paid_cents = NumberAttribute()
     amount_due_cents = NumberAttribute()
     creditable_cents = NumberAttribute(default=0)  # invoices: total less credit notes so far
+    paid_entries = UnicodeSetAttribute(null=True)  # the charge ledger entries counted in amount_paid
     pdf_key = UnicodeAttribute(null=True)
     pdf_sha256 = UnicodeAttribute(null=True)
 

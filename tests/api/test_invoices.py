@@ -209,3 +209,27 @@ def test_the_list_pages_by_issue_date_and_filters_by_kind(shop: Shop, massage: d
     assert sorted(ids) == sorted([first["id"], second["id"]])
     assert notes["items"] == []
     assert before["items"] == []
+
+
+def test_a_balance_paid_after_the_invoice_counts_towards_it_once(shop: Shop, massage: dict, aws: str) -> None:
+    from tests.api.payments_support import Refunding
+
+    stream = Refunding(aws)
+    appointment_id = deposit_paid(shop, massage)
+    stream.run()
+    _, issued = invoice_for(shop, appointment_id)
+
+    # WHEN the balance is charged to the saved card and its ledger entry reaches the dispatcher
+    status, body = shop.admin("POST", f"/{appointment_id}/balance", {"method": "charge"})
+    assert status == 200, body
+    stream.run()
+    stream.run()
+
+    # THEN the invoice counts it (once): nothing is due and it is paid; its document is unchanged
+    _, read = shop.api.call("GET", f"/v1/admin/invoices/{issued['id']}", key=shop.key)
+    assert (read["amountPaidCents"], read["amountDueCents"], read["status"]) == (PRICE, 0, "paid")
+    assert [(p["description"], p["amountCents"]) for p in read["payments"]] == [
+        ("Deposit paid", DEPOSIT),
+        ("Balance paid", PRICE - DEPOSIT),
+    ]
+    assert (read["number"], read["totalCents"], read["pdfSha256"]) == (issued["number"], PRICE, issued["pdfSha256"])

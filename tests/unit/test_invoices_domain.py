@@ -193,3 +193,15 @@ def test_a_buyer_without_a_name_and_a_document_without_a_number_are_incomplete()
     doc = replace(invoice(10_000), buyer=Buyer("", "x@example.test"))
 
     assert missing_fields(doc) == ["number", "buyer.name"]
+
+
+def test_a_later_payment_settles_what_was_due_and_keeps_the_totals() -> None:
+    from chalicelib.domain.invoices import with_payment
+
+    doc = invoice(10_000, 2_000)
+
+    settled = with_payment(doc, 8_000, ISSUED)
+
+    assert (settled.amount_paid_cents, settled.amount_due_cents, settled.status) == (10_000, 0, InvoiceStatus.PAID)
+    assert [p.description for p in settled.payments] == ["Deposit paid", "Balance paid"]
+    assert (settled.total_cents, settled.lines) == (doc.total_cents, doc.lines)
