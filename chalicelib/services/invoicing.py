@@ -96,7 +96,7 @@ class Invoicing:
             buyer=Buyer(appointment.client.name, appointment.client.email),
             charges=tuple((e.amount_cents, e.at) for e in ledger if e.kind is LedgerKind.CHARGE),
         )
-        now = self._clock()
+        now = self._clock().replace(microsecond=0)  # as stored: a later render matches the first
         draft = draft_invoice(
             invoice_id=new_id("inv_"),
             tenant_id=tenant.id,
@@ -150,7 +150,7 @@ class Invoicing:
             if amount <= 0:
                 logger.info("nothing left to credit", extra={"invoiceId": invoice.id, "refundId": refund.id})
                 return None
-            now = self._clock()
+            now = self._clock().replace(microsecond=0)  # as stored: a later render matches the first
             draft = draft_credit_note(
                 credit_note_id=new_id("cn_"), invoice=invoice, refunded_cents=amount, issued_at=now, reason=""
             )
