@@ -189,14 +189,13 @@ class Invoicing:
     # sending ------------------------------------------------------------------------------
     def send(self, tenant: Tenant, invoice_id: str) -> SentInvoice:
         """Mail the stored PDF to the buyer as an attachment of a raw MIME message."""
+        from chalicelib.services.invoice_pdf import money_text
         from chalicelib.services.mail_content import DocumentMail, render_document_mail
         from chalicelib.services.mime import Attachment, build_message
         from chalicelib.services.notifications import mail_from
 
         invoice, data = self.pdf(tenant, invoice_id)
         title = "Invoice" if invoice.kind is InvoiceKind.INVOICE else "Credit note"
-        from chalicelib.services.invoice_pdf import money_text
-
         content = render_document_mail(
             DocumentMail(
                 subject=f"{title} {invoice.number} from {tenant.name}",
