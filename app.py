@@ -9,6 +9,7 @@ from chalicelib import config
 from chalicelib.api import (
     admin_appointments,
     admin_audit,
+    admin_invoices,
     admin_payments,
     admin_providers,
     admin_reports,
@@ -49,6 +50,7 @@ for blueprint in (
     admin_audit.bp,
     admin_payments.bp,
     admin_reports.bp,
+    admin_invoices.bp,
     public.bp,
     public_booking.bp,
     openapi.bp,

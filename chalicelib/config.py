@@ -76,3 +76,8 @@ def refund_queue_name() -> str:
 def refund_max_receives() -> int:
     """Matches the queue's redrive maxReceiveCount: the last attempt marks the request failed."""
     return int(os.environ.get("REFUND_MAX_RECEIVES", "5"))
+
+
+def invoice_bucket() -> str:
+    """The private bucket of invoice PDFs (set by the merge template; the emulator's name otherwise)."""
+    return os.environ.get("INVOICE_BUCKET", f"scheduling-{stage()}-invoices-123456789012")

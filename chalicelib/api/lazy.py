@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # `as` re-exports them for mypy
     from chalicelib.api import appointment_models as appointment_models
     from chalicelib.api import audit_models as audit_models
     from chalicelib.api import catalog_models as catalog_models
+    from chalicelib.api import invoice_models as invoice_models
     from chalicelib.api import model_types as model_types
     from chalicelib.api import payment_models as payment_models
     from chalicelib.api import report_models as report_models
@@ -52,6 +53,7 @@ else:
     appointment_models = LazyModule("chalicelib.api.appointment_models")
     audit_models = LazyModule("chalicelib.api.audit_models")
     catalog_models = LazyModule("chalicelib.api.catalog_models")
+    invoice_models = LazyModule("chalicelib.api.invoice_models")
     model_types = LazyModule("chalicelib.api.model_types")
     payment_models = LazyModule("chalicelib.api.payment_models")
     report_models = LazyModule("chalicelib.api.report_models")

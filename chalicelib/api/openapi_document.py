@@ -30,7 +30,8 @@ ERRORS = {
     410: "The action token expired, was used or was replaced: `token_gone`",
     415: "The body was not sent as `Content-Type: application/json`: `unsupported_media_type`",
     422: "Well-formed but breaks a business rule: `rule_violation`, `outside_availability`, "
-    "`payment_required`, `payments_not_configured`, `refund_exceeds_paid`, `card_declined`",
+    "`payment_required`, `payments_not_configured`, `refund_exceeds_paid`, `card_declined`, "
+    "`invoice_incomplete` (`details.missing` names the fields), `not_invoiceable`",
     429: "Too many requests: `rate_limited`, see `Retry-After`",
     500: "A fault on our side: `internal_error`, no internals in the body",
     503: "Stripe is unavailable or not configured here: `upstream_unavailable`, `payments_unavailable`",
@@ -215,7 +216,7 @@ def openapi_document(served: set[tuple[str, str]] | None = None) -> dict[str, An
             if status == op.status and op.media != "application/json":
                 page = {op.media: {"schema": {"type": "string"}, "example": "<!doctype html>"}}
                 responses[str(status)] = {"description": op.summary, "content": page}
-            elif status == op.status:
+            elif status == op.status or status in op.also:
                 body = _json(keys[(op.response, "serialization")], defs) if op.response else None
                 if body is not None:
                     body |= {media: _file(media, body["application/json"]["example"]) for media in op.files}

@@ -46,6 +46,7 @@ class Operation:
     errors: tuple[int, ...]
     media: str = "application/json"
     files: tuple[str, ...] = ()  # other media types the answer comes in, by the query's `format`
+    also: tuple[int, ...] = ()  # other success statuses answering the same model (200 after a first 201)
 
     @property
     def body(self) -> type[Body] | None:
@@ -66,7 +67,7 @@ class Operation:
     @property
     def statuses(self) -> list[int]:
         """Every status this route can answer with."""
-        found = {self.status, *self.errors, 500}
+        found = {self.status, *self.also, *self.errors, 500}
         if self.auth != "none":
             found.add(401)
         if self.auth in ("admin", "public"):
@@ -81,6 +82,14 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A view's model with one of the route's `also` statuses instead of its usual one."""
+
+    status: int
+    body: Any
 
 
 @functools.cache
@@ -115,6 +124,7 @@ def api_route(
     errors: tuple[int, ...] = (),
     media: str = "application/json",
     files: tuple[str, ...] = (),
+    also: tuple[int, ...] = (),
 ) -> Callable[[View], View]:
     """Register `view`, called with the path parameters and, as its signature asks, `caller` (admin
     or public credential) and `body`, `query` and `header` as the models their annotations name
@@ -142,6 +152,7 @@ def api_route(
                 errors,
                 media,
                 files,
+                also,
             )
         )
 
@@ -168,10 +179,13 @@ def api_route(
                 return Response(body="", status_code=204)
             if isinstance(result, Response):
                 return result
+            answered = status
+            if isinstance(result, Answered):
+                answered, result = result.status, result.body
             if files and (wanted := str(getattr(kwargs.get("query"), "format", "json"))) != "json":
                 return _file_response(result.as_file(wanted), status)
             answer = result.json_body() if isinstance(result, model_types.Body) else result
-            return Response(body=answer, status_code=status, headers=dict(JSON_HEADERS))
+            return Response(body=answer, status_code=answered, headers=dict(JSON_HEADERS))
 
         bp.route(path, methods=[method])(handler)
         return view

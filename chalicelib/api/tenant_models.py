@@ -4,17 +4,32 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
 from chalicelib.api.catalog_models import CancellationPolicy
-from chalicelib.api.model_types import Body, Currency, Email, Id, Instant, Name, Timezone, Unique, omitted, partial
+from chalicelib.api.model_types import (
+    Body,
+    Currency,
+    Email,
+    Id,
+    Instant,
+    Name,
+    PlainText,
+    Timezone,
+    Unique,
+    omitted,
+    partial,
+)
 from chalicelib.domain.errors import ValidationError
 from chalicelib.domain.tenant import (
+    DEFAULT_CREDIT_NOTE_PREFIX,
+    DEFAULT_INVOICE_PREFIX,
     DEFAULT_MAX_ADVANCE_DAYS,
     DEFAULT_REMINDER_OFFSETS_MINUTES,
     DEFAULT_SLOT_INTERVAL_MINUTES,
+    Address,
     NewTenant,
     Tenant,
 )
@@ -49,6 +64,24 @@ class Branding(Body):
     logo_url: Annotated[str, Field(max_length=500, pattern="^https://")] | None = omitted()
 
 
+Line = Annotated[str, Field(max_length=120), PlainText]
+Prefix = Annotated[str, Field(min_length=1, max_length=10, pattern="^[A-Za-z0-9]+$", examples=["INV"])]
+
+
+class PostalAddress(Body):
+    """The seller's address as invoices print it; `country` is ISO 3166-1 alpha-2."""
+
+    line1: Line = ""
+    line2: Line = ""
+    city: Line = ""
+    postal_code: Annotated[str, Field(max_length=20), PlainText] = ""
+    region: Line = ""
+    country: Annotated[str, Field(pattern="^([A-Z]{2})?$", examples=["DE"])] = ""
+
+    def to_domain(self) -> Address:
+        return Address(**self.model_dump())
+
+
 class TenantSettings(Body):
     """Every setting PATCH /v1/admin/tenant accepts; GET returns each of them."""
 
@@ -66,6 +99,13 @@ class TenantSettings(Body):
     default_cancellation_policy: CancellationPolicy | None = None
     tax_rate_bps: int = Field(0, ge=0, le=10_000, description="basis points: 2000 = 20 %")
     sms_enabled: bool = False
+    legal_name: Line = Field("", description="the seller on invoices (required to issue one)")
+    address: PostalAddress = PostalAddress()
+    tax_id: Annotated[str, Field(max_length=40), PlainText] = Field("", description="VAT id (required to issue one)")
+    invoice_prefix: Prefix = DEFAULT_INVOICE_PREFIX
+    credit_note_prefix: Prefix = DEFAULT_CREDIT_NOTE_PREFIX
+    prices_include_tax: bool = Field(True, description="service prices include taxRateBps (else it is added)")
+    paper_size: Literal["A4", "Letter"] = "A4"
     slug: Slug | None = Field(None, description="set when the tenant opens; another value here is a 400")
 
     def apply_to(self, tenant: Tenant, now: datetime) -> Tenant:
@@ -79,6 +119,9 @@ class TenantSettings(Body):
             branding=self.branding.model_dump(by_alias=True, exclude_none=True),
             reminder_offsets_minutes=tuple(sorted(self.reminder_offsets_minutes, reverse=True)),
             default_cancellation_policy=policy.to_domain() if policy else None,
+            **self.model_dump(include={"legal_name", "tax_id", "invoice_prefix", "credit_note_prefix"}),
+            **self.model_dump(include={"prices_include_tax", "paper_size"}),
+            address=self.address.to_domain(),
             updated_at=now,
         )
 

@@ -122,3 +122,15 @@ class RefundTooLargeError(RuleViolationError):
     """More than what was paid minus what was refunded (and refunds in flight)."""
 
     code = "refund_exceeds_paid"
+
+
+class InvoiceIncompleteError(RuleViolationError):
+    """An invoice would lack a field EU VAT law requires (Directive 2006/112/EC art. 226)."""
+
+    code = "invoice_incomplete"
+
+
+class NotInvoiceableError(RuleViolationError):
+    """Only confirmed or completed appointments get an invoice."""
+
+    code = "not_invoiceable"

@@ -12,6 +12,43 @@ TENANT_ID_PREFIX = "tn"
 DEFAULT_SLOT_INTERVAL_MINUTES = 15
 DEFAULT_REMINDER_OFFSETS_MINUTES = (1440, 60)
 DEFAULT_MAX_ADVANCE_DAYS = 90
+DEFAULT_INVOICE_PREFIX = "INV"
+DEFAULT_CREDIT_NOTE_PREFIX = "CN"
+PAPER_SIZES = ("A4", "Letter")
+
+
+@dataclass(frozen=True)
+class Address:
+    """A postal address as an invoice prints it (country: ISO 3166-1 alpha-2)."""
+
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    postal_code: str = ""
+    region: str = ""
+    country: str = ""
+
+    def lines(self) -> list[str]:
+        """The address as printed lines, empty parts left out."""
+        place = " ".join(part for part in (self.postal_code, self.city) if part)
+        return [line for line in (self.line1, self.line2, place, self.region, self.country) if line]
+
+    @property
+    def is_complete(self) -> bool:
+        return bool(self.line1 and self.city and self.country)
+
+
+@dataclass(frozen=True)
+class InvoiceSettings:
+    """What a tenant's invoices say about the seller, and how they are numbered and printed."""
+
+    legal_name: str = ""
+    address: Address = field(default_factory=Address)
+    tax_id: str = ""
+    invoice_prefix: str = DEFAULT_INVOICE_PREFIX
+    credit_note_prefix: str = DEFAULT_CREDIT_NOTE_PREFIX
+    prices_include_tax: bool = True
+    paper_size: str = "A4"
 
 
 @dataclass(frozen=True)
@@ -31,9 +68,29 @@ class Tenant:
     reminder_offsets_minutes: tuple[int, ...] = DEFAULT_REMINDER_OFFSETS_MINUTES
     default_cancellation_policy: CancellationPolicy | None = None
     tax_rate_bps: int = 0
+    # invoice settings (the seller on every invoice, numbering and paper)
+    legal_name: str = ""
+    address: Address = field(default_factory=Address)
+    tax_id: str = ""
+    invoice_prefix: str = DEFAULT_INVOICE_PREFIX
+    credit_note_prefix: str = DEFAULT_CREDIT_NOTE_PREFIX
+    prices_include_tax: bool = True
+    paper_size: str = "A4"
     sms_enabled: bool = False  # reminders also go by SMS to clients who gave a phone number
     stripe_account_id: str | None = None  # the tenant's Stripe connected account
     version: int = 0
+
+    @property
+    def invoicing(self) -> InvoiceSettings:
+        return InvoiceSettings(
+            legal_name=self.legal_name,
+            address=self.address,
+            tax_id=self.tax_id,
+            invoice_prefix=self.invoice_prefix,
+            credit_note_prefix=self.credit_note_prefix,
+            prices_include_tax=self.prices_include_tax,
+            paper_size=self.paper_size,
+        )
 
 
 @dataclass(frozen=True)

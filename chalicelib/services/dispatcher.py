@@ -12,14 +12,15 @@ from __future__ import annotations
 import enum
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.appointments import Appointment, AppointmentStatus
 from chalicelib.domain.audit import AuditEntry, summarise
 from chalicelib.domain.clock import to_iso
+from chalicelib.domain.payments import LedgerKind
 from chalicelib.domain.schedules import hold_expiry_schedule, reminder_schedules
 from chalicelib.gateways.queues import QueueGateway
 from chalicelib.gateways.scheduler import SchedulerGateway
@@ -29,10 +30,25 @@ from chalicelib.services.notifications import Notifier, Recipient
 from chalicelib.store import read_memo
 from chalicelib.store.audit import AuditRepository
 from chalicelib.store.effects import EffectLedger
+from chalicelib.store.payments import entry_from_image
 from chalicelib.store.stream import AUDITED_TYPES, TableChange
 from chalicelib.store.tenants import TenantRepository
 
+if TYPE_CHECKING:
+    from chalicelib.services.invoicing import Invoicing
+    from chalicelib.services.receipts import Receipts
+
 SCHEDULED_EFFECT = "schedule"
+
+
+@dataclass(frozen=True)
+class MoneyEffects:
+    """What follows a new ledger entry, built on first use (fpdf2 and the fonts load only then)."""
+
+    invoicing: Callable[[], Invoicing]
+    receipts: Callable[[], Receipts]
+
+
 MOVED_AWAY = "Moved to another provider."
 
 
@@ -82,6 +98,7 @@ class Dispatcher:
         tenants: TenantRepository,
         clock: Callable[[], datetime],
         refund_queue: QueueGateway,
+        money_effects: MoneyEffects | None = None,
     ) -> None:
         self._ledger = ledger
         self._audit = audit
@@ -90,6 +107,7 @@ class Dispatcher:
         self._tenants = tenants
         self._clock = clock
         self._refund_queue = refund_queue
+        self._money_effects = money_effects
 
     def handle_batch(self, changes: Iterable[tuple[str, Callable[[], TableChange]]]) -> list[str]:
         """Records in order; at the first failure stop and report it (the stream resumes there).
@@ -118,6 +136,40 @@ class Dispatcher:
             self._appointment_effects(change)
         elif change.item_type == "RefundRequest" and change.event_name == "INSERT" and change.new:
             self._enqueue_refund(change.tenant_id, change.new)
+        elif change.item_type == "LedgerEntry" and change.event_name == "INSERT" and change.new:
+            self._ledger_effects(change.tenant_id, change.new)
+
+    def _ledger_effects(self, tenant_id: str, image: dict[str, Any]) -> None:
+        """A payment or refund just recorded: the client's receipt and, on an invoiced
+        appointment, the payment counted on its invoice or the refund's credit note. Each once
+        per ledger entry."""
+        if self._money_effects is None:
+            return
+        effects = self._money_effects
+        entry = entry_from_image(image)
+        if entry.kind not in (LedgerKind.CHARGE, LedgerKind.REFUND):
+            return
+        if entry.kind is LedgerKind.CHARGE:
+
+            def count_payment() -> dict[str, Any]:
+                invoice = effects.invoicing().record_payment(tenant_id, entry)
+                return {"invoice": invoice.number if invoice else None}
+
+            self._ledger.once(
+                tenant_id, entry.appointment_id, 0, f"invoice-payment:{entry.id}", self._clock, count_payment
+            )
+        if entry.kind is LedgerKind.REFUND:
+
+            def credit() -> dict[str, Any]:
+                note = effects.invoicing().credit_refund(tenant_id, entry)
+                return {"creditNote": note.number if note else None}
+
+            self._ledger.once(tenant_id, entry.appointment_id, 0, f"credit-note:{entry.id}", self._clock, credit)
+
+        def receipt() -> dict[str, Any]:
+            return {"outcome": effects.receipts().send(tenant_id, entry)}
+
+        self._ledger.once(tenant_id, entry.appointment_id, 0, f"mail:receipt:{entry.id}", self._clock, receipt)
 
     def _enqueue_refund(self, tenant_id: str, request: dict[str, Any]) -> None:
         """The request was committed first; its SQS message follows from the stream, so none is lost."""

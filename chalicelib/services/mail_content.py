@@ -116,6 +116,11 @@ def refund_sentences(refund: RefundNote, audience: Audience) -> list[str]:
     return [f"{whom} {refund.refunded} back of the {refund.paid} paid.", REFUND_ARRIVAL]
 
 
+def minor_digits(currency: str) -> int:
+    """How many decimals the currency's minor unit has (2 for most, 0 for JPY, 3 for KWD)."""
+    return _DECIMALS.get(currency.upper(), 2)
+
+
 def format_money(cents: int, currency: str) -> str:
     """`2000, "USD"` -> "20.00 USD": minor units shown with the currency's own decimals."""
     digits = _DECIMALS.get(currency.upper(), 2)
@@ -201,3 +206,31 @@ def render_mail(kind: MailKind, audience: Audience, facts: MailFacts) -> MailCon
     text = env.get_template(f"{template}.txt").render(context)
     html = env.get_template(f"{template}.html").render(context)
     return MailContent(subject=subject, text=text, html=html)
+
+
+@dataclass(frozen=True)
+class DocumentMail:
+    """A mail about money (an invoice sent, a receipt): a heading, one sentence, a few facts."""
+
+    subject: str
+    heading: str
+    lead: str
+    rows: tuple[tuple[str, str], ...]
+    notes: tuple[str, ...] = ()
+
+
+def render_document_mail(mail: DocumentMail, tenant_name: str, branding: dict[str, Any], recipient: str) -> MailContent:
+    context = {
+        "subject": mail.subject,
+        "heading": mail.heading,
+        "lead": mail.lead,
+        "rows": mail.rows,
+        "notes": mail.notes,
+        "tenant_name": tenant_name,
+        "recipient_name": recipient,
+        "brand": {"primary": branding.get("primaryColor") or DEFAULT_PRIMARY},
+    }
+    env = _environment()
+    text = env.get_template("email/document.txt").render(context)
+    html = env.get_template("email/document.html").render(context)
+    return MailContent(subject=mail.subject, text=text, html=html)

@@ -5,6 +5,7 @@ SES v2 drops attachments of "Simple" messages, so mail with an .ics goes out as 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formataddr, make_msgid
@@ -19,6 +20,14 @@ def _one_line(value: str) -> str:
     return " ".join(part.strip() for part in value.splitlines() if part.strip())
 
 
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    maintype: str
+    subtype: str
+    data: bytes
+
+
 def build_message(
     *,
     sender_name: str,
@@ -30,6 +39,7 @@ def build_message(
     ics: str | None,
     ics_method: str = "REQUEST",
     message_id_domain: str = "scheduling.invalid",
+    attachments: tuple[Attachment, ...] = (),
 ) -> bytes:
     message = EmailMessage(policy=SMTP)
     message["From"] = formataddr((_one_line(sender_name), sender))
@@ -47,5 +57,9 @@ def build_message(
             subtype="calendar",
             filename="invite.ics" if ics_method == "REQUEST" else "cancel.ics",
             params={"method": ics_method, "charset": "utf-8"},
+        )
+    for attachment in attachments:
+        message.add_attachment(
+            attachment.data, maintype=attachment.maintype, subtype=attachment.subtype, filename=attachment.filename
         )
     return message.as_bytes()

@@ -42,11 +42,15 @@ from chalicelib.store.suppressions import SuppressionRepository
 from chalicelib.store.tenants import TenantRepository
 
 if TYPE_CHECKING:  # imported where built: the API's functions never load mail templates (jinja2)
+    from chalicelib.gateways.documents import DocumentStore
     from chalicelib.services.dispatcher import Dispatcher
+    from chalicelib.services.invoicing import Invoicing
     from chalicelib.services.mail_events import MailEvents
     from chalicelib.services.notifications import Notifier
+    from chalicelib.services.receipts import Receipts
     from chalicelib.services.scheduled_tasks import ScheduledTasks
     from chalicelib.services.stripe_events import StripeEvents
+    from chalicelib.store.invoices import InvoiceRepository
 
 T = TypeVar("T")
 _instances: dict[str, Any] = {}
@@ -199,7 +203,7 @@ def notifier() -> Notifier:
 
 
 def dispatcher() -> Dispatcher:
-    from chalicelib.services.dispatcher import Dispatcher
+    from chalicelib.services.dispatcher import Dispatcher, MoneyEffects
 
     return _once(
         "dispatcher",
@@ -211,6 +215,7 @@ def dispatcher() -> Dispatcher:
             tenant_repository(),
             clock,
             refund_queue(),
+            MoneyEffects(invoicing, receipts),
         ),
     )
 
@@ -271,5 +276,46 @@ def payments() -> Payments:
             payment_gateway,
             clock,
             booking_service(),
+        ),
+    )
+
+
+def invoice_repository() -> InvoiceRepository:
+    from chalicelib.store.invoices import InvoiceRepository
+
+    return _once("invoice_repository", InvoiceRepository)
+
+
+def document_store() -> DocumentStore:
+    from chalicelib.gateways.documents import S3DocumentStore
+
+    return _once("document_store", lambda: S3DocumentStore(config.invoice_bucket()))
+
+
+def invoicing() -> Invoicing:
+    """Imported where built: fpdf2, the fonts and the mail templates load only on the invoice path."""
+    from chalicelib.services.invoicing import Invoicing
+
+    return _once(
+        "invoicing",
+        lambda: Invoicing(
+            tenant_repository(),
+            appointment_repository(),
+            payment_repository(),
+            invoice_repository(),
+            document_store,
+            mail_gateway,
+            clock,
+        ),
+    )
+
+
+def receipts() -> Receipts:
+    from chalicelib.services.receipts import Receipts
+
+    return _once(
+        "receipts",
+        lambda: Receipts(
+            tenant_repository(), appointment_repository(), suppression_repository(), mail_gateway(), clock
         ),
     )

@@ -12,6 +12,7 @@ from chalicelib.domain.catalog import (
     PolicyTier,
     TimeRange,
 )
+from chalicelib.domain.tenant import Address, InvoiceSettings
 
 
 def policy_to_data(policy: CancellationPolicy | None) -> list[list[int]] | None:
@@ -65,3 +66,53 @@ def ranges_to_data(ranges: tuple[TimeRange, ...]) -> list[list[str]]:
 
 def ranges_from_data(data: Any) -> tuple[TimeRange, ...]:
     return tuple(TimeRange(start, end) for start, end in data or [])
+
+
+def invoicing_to_data(settings: InvoiceSettings) -> dict[str, Any]:
+    return {
+        "legalName": settings.legal_name,
+        "address": address_to_data(settings.address),
+        "taxId": settings.tax_id,
+        "invoicePrefix": settings.invoice_prefix,
+        "creditNotePrefix": settings.credit_note_prefix,
+        "pricesIncludeTax": settings.prices_include_tax,
+        "paperSize": settings.paper_size,
+    }
+
+
+def invoicing_from_data(data: Any) -> dict[str, Any]:
+    """The tenant's invoice fields; tenants stored before invoices existed read with the defaults."""
+    data = data or {}
+    defaults = InvoiceSettings()
+    return dict(
+        legal_name=str(data.get("legalName") or ""),
+        address=address_from_data(data.get("address")),
+        tax_id=str(data.get("taxId") or ""),
+        invoice_prefix=str(data.get("invoicePrefix") or defaults.invoice_prefix),
+        credit_note_prefix=str(data.get("creditNotePrefix") or defaults.credit_note_prefix),
+        prices_include_tax=bool(data.get("pricesIncludeTax", defaults.prices_include_tax)),
+        paper_size=str(data.get("paperSize") or defaults.paper_size),
+    )
+
+
+def address_to_data(address: Address) -> dict[str, str]:
+    return {
+        "line1": address.line1,
+        "line2": address.line2,
+        "city": address.city,
+        "postalCode": address.postal_code,
+        "region": address.region,
+        "country": address.country,
+    }
+
+
+def address_from_data(data: Any) -> Address:
+    data = data or {}
+    return Address(
+        line1=str(data.get("line1") or ""),
+        line2=str(data.get("line2") or ""),
+        city=str(data.get("city") or ""),
+        postal_code=str(data.get("postalCode") or ""),
+        region=str(data.get("region") or ""),
+        country=str(data.get("country") or ""),
+    )

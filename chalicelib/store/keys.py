@@ -37,6 +37,13 @@ webhooks -> its tenant). They hold nothing but the tenant id.
 | refund request| T#<t>#APPT#<id> | REFUND#<requestId>       | written before the SQS message; worker's state  |
 | stripe event  | T#<t>#STRIPE_EVT#<eventId> | EVENT         | each webhook event applied once                 |
 | stripe account| STRIPEACCT#<accountId> | ACCOUNT           | platform registry: connected account -> tenant  |
+| invoice       | T#<t>#INV#<invoiceId> | INVOICE            | get one by id (invoices and credit notes)       |
+|   gsi1        | T#<t>#INVOICES | <issuedAt>#<id>           | every document by issue date (admin list)       |
+|   gsi2        | T#<t>#INVOICES#<kind> | <issuedAt>#<id>    | one kind by issue date (`?kind=`)               |
+| invoice claim | T#<t>#APPT#<id> | INVOICE                  | one invoice per appointment (holds its id)      |
+| credit claim  | T#<t>#APPT#<id> | CREDIT#<refundId>        | one credit note per refund (holds its id)       |
+| doc counter   | T#<t>#DOCSEQ#<kind>#<year> | COUNTER       | last number of a series; claimed in the         |
+|               |             |                              | invoice's own transaction (no gaps, no repeats) |
 
 The tenant partition `T#<t>` holds only the profile and the keys: authentication reads
 it whole with one query on every request, so nothing else may be put there.
@@ -200,3 +207,24 @@ def stripe_event_pk(tenant_id: str, event_id: str) -> str:
 
 def stripe_account_pk(account_id: str) -> str:
     return f"STRIPEACCT#{account_id}"
+
+
+INVOICE_SK = "INVOICE"
+COUNTER_SK = "COUNTER"
+CREDIT_PREFIX = "CREDIT#"
+
+
+def invoice_pk(tenant_id: str, invoice_id: str) -> str:
+    return f"T#{tenant_id}#INV#{invoice_id}"
+
+
+def invoices_gsi_pk(tenant_id: str, kind: str | None = None) -> str:
+    return f"T#{tenant_id}#INVOICES" + (f"#{kind}" if kind else "")
+
+
+def credit_claim_sk(refund_id: str) -> str:
+    return f"{CREDIT_PREFIX}{refund_id}"
+
+
+def document_counter_pk(tenant_id: str, kind: str, year: int) -> str:
+    return f"T#{tenant_id}#DOCSEQ#{kind}#{year}"

@@ -313,3 +313,48 @@ class StripeAccountItem(TableItem, discriminator="StripeAccount"):
     """Platform registry: connected account -> tenant (account-level webhooks carry no metadata)."""
 
     tenant_id = UnicodeAttribute()
+
+
+class InvoiceItem(TableItem, discriminator="Invoice"):
+    """An invoice or credit note, frozen at issue (seller and buyer copied); only the PDF's
+    location and digest, the status and what is left to credit change afterwards."""
+
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi2 = Gsi2()
+    invoice_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    number = UnicodeAttribute()
+    status = UnicodeAttribute()
+    appointment_id = UnicodeAttribute()
+    refers_to = UnicodeAttribute(null=True)
+    refers_to_number = UnicodeAttribute(null=True)
+    issued_at = UnicodeAttribute()
+    supplied_on = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    seller: JSONAttribute = JSONAttribute()
+    buyer: JSONAttribute = JSONAttribute()
+    lines: JSONAttribute = JSONAttribute()
+    payments: JSONAttribute = JSONAttribute(default=list)
+    prices_include_tax = BooleanAttribute()
+    subtotal_cents = NumberAttribute()
+    tax_cents = NumberAttribute()
+    total_cents = NumberAttribute()
+    amount_paid_cents = NumberAttribute()
+    amount_due_cents = NumberAttribute()
+    creditable_cents = NumberAttribute(default=0)  # invoices: total less credit notes so far
+    paid_entries = UnicodeSetAttribute(null=True)  # the charge ledger entries counted in amount_paid
+    pdf_key = UnicodeAttribute(null=True)
+    pdf_sha256 = UnicodeAttribute(null=True)
+
+
+class InvoiceClaimItem(TableItem, discriminator="InvoiceClaim"):
+    """One invoice per appointment, one credit note per refund: holds the document's id."""
+
+    invoice_id = UnicodeAttribute()
+
+
+class DocumentCounterItem(TableItem, discriminator="DocumentCounter"):
+    """The last number given in one series (tenant, kind, year)."""
+
+    last = NumberAttribute(default=0)

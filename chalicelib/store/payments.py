@@ -73,6 +73,20 @@ def _refund(tenant_id: str, item: RefundRequestItem) -> RefundRequest:
     )
 
 
+def entry_from_image(image: dict[str, Any]) -> LedgerEntry:
+    """A ledger entry from a stream record's plain image (the dispatcher reacts to new entries)."""
+    return LedgerEntry(
+        str(image["entry_id"]),
+        str(image["appointment_id"]),
+        LedgerKind(image["kind"]),
+        int(image["amount_cents"]),
+        str(image["currency"]),
+        from_iso(str(image["at"])),
+        image.get("stripe_id"),
+        str(image.get("note") or ""),
+    )
+
+
 class PaymentRepository:
     # totals -----------------------------------------------------------------------------
     def money(self, tenant_id: str, appointment_id: str, currency: str) -> Money:

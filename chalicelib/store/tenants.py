@@ -11,7 +11,7 @@ from chalicelib.domain.credentials import IssuedKey, KeyKind
 from chalicelib.domain.errors import ConcurrentUpdateError, ConflictError, NotFoundError
 from chalicelib.domain.tenant import ApiKeyRecord, Tenant
 from chalicelib.store import keys, read_memo
-from chalicelib.store.codec import policy_from_data, policy_to_data
+from chalicelib.store.codec import invoicing_from_data, invoicing_to_data, policy_from_data, policy_to_data
 from chalicelib.store.models import ApiKeyItem, SlugItem, TableItem, TenantItem, version_kwargs
 from chalicelib.store.table import ensure_bound, failed_positions, is_condition_failure, transaction
 from chalicelib.store.tombstones import tombstone
@@ -37,6 +37,7 @@ def _to_item(tenant: Tenant) -> TenantItem:
             "taxRateBps": tenant.tax_rate_bps,
             "smsEnabled": tenant.sms_enabled,
             "stripeAccountId": tenant.stripe_account_id,
+            "invoicing": invoicing_to_data(tenant.invoicing),
         },
         created_at=tenant.created_at,
         updated_at=tenant.updated_at,
@@ -64,6 +65,7 @@ def _from_item(item: TenantItem) -> Tenant:
         tax_rate_bps=int(settings.get("taxRateBps", 0)),
         sms_enabled=bool(settings.get("smsEnabled", False)),
         stripe_account_id=settings.get("stripeAccountId"),
+        **invoicing_from_data(settings.get("invoicing")),
         version=int(item.version or 0),
     )
 

@@ -57,6 +57,7 @@ class Provisioner:
             "AWS::SES::ConfigurationSet": self._create_configuration_set,
             "AWS::SES::ConfigurationSetEventDestination": self._create_event_destination,
             "AWS::SNS::Subscription": self._skip,
+            "AWS::S3::Bucket": self._create_bucket,
         }
 
     # intrinsic functions
@@ -173,6 +174,35 @@ class Provisioner:
             )
         self.physical[logical_id] = name
         self.attributes[(logical_id, "Arn")] = role["Role"]["Arn"]
+
+    def _create_bucket(self, logical_id: str, props: dict[str, Any]) -> None:
+        s3 = self._client("s3")
+        name = props["BucketName"]
+        create: dict[str, Any] = {"Bucket": name}
+        if self.region != "us-east-1":
+            create["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        s3.create_bucket(**create)
+        if "BucketEncryption" in props:
+            s3.put_bucket_encryption(
+                Bucket=name,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [  # CloudFormation's property names differ from the API's here
+                        {
+                            "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                            "BucketKeyEnabled": rule.get("BucketKeyEnabled", False),
+                        }
+                        for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                    ]
+                },
+            )
+        if "PublicAccessBlockConfiguration" in props:
+            s3.put_public_access_block(
+                Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+            )
+        if "VersioningConfiguration" in props:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
+        self.physical[logical_id] = name
+        self.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
 
     def _create_email_identity(self, logical_id: str, props: dict[str, Any]) -> None:
         identity = props["EmailIdentity"]

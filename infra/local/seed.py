@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from chalicelib.api.catalog_models import NewProvider, NewService, Service, WeeklyRules
 from chalicelib.api.tenant_models import TenantBody
 from chalicelib.domain.catalog import WeeklyAvailability
-from chalicelib.domain.tenant import NewTenant
+from chalicelib.domain.tenant import Address, NewTenant
 from chalicelib.services import registry
 
 WEEKDAY_HOURS = {"rules": [{"dayOfWeek": day, "start": "09:00", "end": "17:00"} for day in range(5)]}
@@ -29,6 +29,16 @@ def seed_demo_tenant(slug: str = "demo") -> DemoTenant:
     opened = registry.tenant_service().open_tenant(
         NewTenant(name="Demo Studio", slug=slug, timezone="America/New_York", currency="USD", email="owner@demo.test")
     )
+    # a seller on its invoices, so POST /v1/admin/appointments/{id}/invoice works out of the box
+    tenant = registry.tenant_service().save_settings(
+        replace(
+            opened.tenant,
+            legal_name="Demo Studio LLC",
+            address=Address("1 Demo Street", "", "New York", "10001", "NY", "US"),
+            tax_id="US-00-0000000",
+        )
+    )
+    opened = replace(opened, tenant=tenant)
     catalog = registry.catalog_service()
     now = registry.clock()
     service = catalog.create_service(

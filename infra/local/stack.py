@@ -78,6 +78,8 @@ def main() -> int:
     os.environ["PUBLIC_BASE_URL"] = api_url
     if "AppTable" in physical:
         os.environ["TABLE_NAME"] = physical["AppTable"]
+    if "InvoiceBucket" in physical:
+        os.environ["INVOICE_BUCKET"] = physical["InvoiceBucket"]
 
     from infra.local.pumps import Pump, PumpRunner, QueuePump, SchedulePump, StreamPump
     from infra.local.seed import seed_demo_tenant, unique_demo_slug

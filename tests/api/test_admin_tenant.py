@@ -28,6 +28,20 @@ FULL_SETTINGS: dict[str, Any] = {
         "tiers": [{"minHoursBefore": 48, "refundPercent": 100}, {"minHoursBefore": 0, "refundPercent": 0}]
     },
     "taxRateBps": 2000,
+    "legalName": "Acme Dental GmbH",
+    "address": {
+        "line1": "Hauptstraße 1",
+        "line2": "2. OG",
+        "city": "Berlin",
+        "postalCode": "10115",
+        "region": "Berlin",
+        "country": "DE",
+    },
+    "taxId": "DE123456789",
+    "invoicePrefix": "RE",
+    "creditNotePrefix": "GS",
+    "pricesIncludeTax": False,
+    "paperSize": "Letter",
 }
 
 
@@ -60,6 +74,29 @@ def test_a_new_tenant_reads_the_documented_defaults(api: Api, tenant: dict) -> N
     assert body["defaultCancellationPolicy"] is None
     assert body["taxRateBps"] == 0
     assert body["branding"] == {}
+    assert body["invoicePrefix"] == "INV"
+    assert body["creditNotePrefix"] == "CN"
+    assert body["pricesIncludeTax"] is True
+    assert body["paperSize"] == "A4"
+    assert (body["legalName"], body["taxId"]) == ("", "")
+    assert body["address"] == {"line1": "", "line2": "", "city": "", "postalCode": "", "region": "", "country": ""}
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"paperSize": "A5"}, "paperSize"),
+        ({"invoicePrefix": "IN V"}, "invoicePrefix"),
+        ({"address": {"country": "Germany"}}, "address.country"),
+        ({"address": {"street": "x"}}, "address.street"),
+        ({"pricesIncludeTax": "yes"}, "pricesIncludeTax"),
+    ],
+)
+def test_invalid_invoice_settings_are_400s_naming_the_field(api: Api, tenant: dict, patch: dict, field: str) -> None:
+    status, body = api.call("PATCH", SETTINGS, patch, key=tenant["secretKey"])
+
+    assert status == 400
+    assert field in _fields(body)
 
 
 def test_every_setting_can_be_changed_and_is_read_back(api: Api, tenant: dict) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -143,6 +144,45 @@ def test_a_booking_over_http_produces_a_confirmation_mail_within_seconds(stack: 
     eml = stack["local_dir"] / "outbox" / mine[0]["file"]
     assert eml.is_file()
     assert f"To: Erin <{email}>" in eml.read_text()
+
+
+def test_an_invoice_over_http_has_its_pdf_in_the_bucket_and_is_mailed(stack: dict) -> None:
+    # GIVEN a confirmed booking of the demo tenant (whose seller details the seed filled in)
+    demo = stack["demo"]
+    admin = {"Authorization": f"Bearer {demo['secretKey']}"}
+    email = f"invoice-{int(time.time())}@example.test"
+    booking = requests.post(
+        f"{demo['apiUrl']}/v1/public/appointments",
+        json={
+            "serviceId": demo["serviceId"],
+            "start": _first_open_slot(demo),
+            "client": {"name": "Олег", "email": email, "timezone": "America/New_York"},
+            "intake": {},
+        },
+        headers={"X-Tenant-Key": demo["publishableKey"]},
+        timeout=10,
+    )
+    assert booking.status_code == 201, booking.text
+    appointment_id = booking.json()["appointment"]["id"]
+
+    # WHEN the admin issues its invoice, reads it and sends it
+    issued = requests.post(
+        f"{demo['apiUrl']}/v1/admin/appointments/{appointment_id}/invoice", json={}, headers=admin, timeout=30
+    )
+    assert issued.status_code == 201, issued.text
+    invoice = issued.json()
+    read = requests.get(f"{demo['apiUrl']}/v1/admin/invoices/{invoice['id']}", headers=admin, timeout=10)
+    pdf = requests.get(read.json()["pdfUrl"], timeout=10)  # presigned: no credentials
+    sent = requests.post(f"{demo['apiUrl']}/v1/admin/invoices/{invoice['id']}/send", json={}, headers=admin, timeout=10)
+
+    # THEN the bucket serves the PDF whose digest the invoice recorded, and the mail carries it
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert hashlib.sha256(pdf.content).hexdigest() == invoice["pdfSha256"]
+    assert sent.status_code == 202, sent.text
+    listed = requests.get(f"{demo['apiUrl']}/_local/mail", timeout=10).json()["items"]
+    mine = [m for m in listed if email in m["to"] and invoice["number"] in m["subject"]]
+    assert len(mine) == 1, listed
+    assert mine[0]["attachments"] == [f"{invoice['number']}.pdf"]
 
 
 def test_sigint_stops_the_stack_cleanly(stack: dict) -> None:
