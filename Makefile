@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(PY) -m tests.bench.bench_availability_calls
 	$(PY) -m tests.bench.bench_emulator --items $(BENCH_ITEMS)
 	$(PY) -m tests.bench.bench_cold_start
+	$(PY) -m tests.bench.bench_reports
 
 # A day of traffic on `make run`'s program: latency, memory, mail delay, a race, the stop.
 soak: $(STAMP)
