@@ -12,6 +12,7 @@ plus another tenant's ledger of the same size that must not be read, then prints
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import time
@@ -19,10 +20,15 @@ import warnings
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from infra.local.emulator import start_emulator
 from infra.local.provision import provision
+
+if TYPE_CHECKING:
+    from chalicelib.domain.reports import LocalRange
+    from chalicelib.store.payments import PaymentRepository
 
 MONTH_START = datetime(2027, 3, 1, tzinfo=UTC)
 RUNS = 5
@@ -49,6 +55,11 @@ def seed(tenant_id: str, appointments: int) -> None:
                 entries.append(LedgerEntry(f"r{n}", f"a{n}", LedgerKind.REFUND, 2_500, "USD", at + timedelta(hours=1)))
             for entry in entries:
                 batch.save(_ledger_item(tenant_id, entry))
+
+
+def read_ledger(repository: PaymentRepository, span: LocalRange, into: list) -> None:
+    """Every ledger entry of the benchmark tenant in the range, appended to ``into``."""
+    into.extend(repository.ledger_between("bench", span.start, span.end))
 
 
 def main() -> None:
@@ -80,9 +91,10 @@ def main() -> None:
             connection().client.meta.events.register("before-call.dynamodb.*", count)
             calls.clear()
             entries: list = []
-            read_s = timed(lambda: entries.extend(repository.ledger_between("bench", span.start, span.end)))
+            read_s = timed(functools.partial(read_ledger, repository, span, entries))
             connection().client.meta.events.unregister("before-call.dynamodb.*", count)
-            compute = [timed(lambda: reports.revenue(entries, span, Granularity.DAY)) for _ in range(RUNS)]
+            revenue = functools.partial(reports.revenue, entries, span, Granularity.DAY)
+            compute = [timed(revenue) for _ in range(RUNS)]
             calibration = [timed(lambda: sum(range(10**6))) for _ in range(RUNS)]
             ratio = statistics.median(compute) / statistics.median(calibration)
             print(
