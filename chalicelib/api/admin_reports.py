@@ -1,4 +1,5 @@
-"""Admin reports: revenue, utilisation, services and clients over local dates, as JSON, CSV or PDF."""
+"""Admin reports: revenue, utilisation, services, clients and reconciliation over local dates, as JSON,
+CSV or PDF."""
 
 from __future__ import annotations
 
@@ -42,3 +43,12 @@ def clients_report(caller: Caller, query: report_models.RangeQuery) -> report_mo
     """Visits and money per client, with lifetime value"""
     rows, totals = registry.reports().clients(caller.tenant, query.first, query.last)
     return report_models.ClientReport.build("clients", (query.first, query.last), caller.tenant, rows, totals)
+
+
+@api_route(bp, "/v1/admin/reports/reconciliation", "GET", auth="admin", files=FILES, errors=(422, 503))
+def reconciliation_report(caller: Caller, query: report_models.RangeQuery) -> report_models.ReconciliationReport:
+    """The ledger against Stripe's balance transactions, every difference listed"""
+    rows, totals = registry.reports().reconciliation(caller.tenant, query.first, query.last)
+    return report_models.ReconciliationReport.build(
+        "reconciliation", (query.first, query.last), caller.tenant, rows, totals
+    )

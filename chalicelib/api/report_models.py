@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Generic, Self, TypeVar, get_args
 from pydantic import Field, PrivateAttr, model_validator
 
 from chalicelib.api.model_types import Body, Currency, Day, File, Instant, Query, problems
+from chalicelib.domain.reconciliation import DifferenceKind
 from chalicelib.domain.reports import MAX_DAYS, Granularity
 
 
@@ -120,6 +121,38 @@ class ClientTotals(Body):
     refunded_cents: int
 
 
+class DifferenceRow(ReportRow):
+    """One thing the ledger and Stripe's balance transactions disagree on."""
+
+    CHART: ClassVar[tuple[str, str]] = ("reference", "differenceCents")
+    kind: DifferenceKind = Field(
+        description="missing_in_stripe, missing_in_ledger, amount_mismatch, fee_mismatch or currency_mismatch"
+    )
+    reference: str = Field(description="the payment intent (a charge) or refund id both sides key the money by")
+    appointment_id: str | None = Field(description="the ledger's appointment; null when only Stripe knows it")
+    balance_transaction_id: str | None = Field(description="Stripe's `txn_...`; null when Stripe lists none")
+    at: Instant = Field(description="when the ledger recorded it (Stripe's instant when only Stripe has it)")
+    ledger_cents: int = Field(description="the ledger's amount (a refund negative) or, for a fee row, its fee")
+    stripe_cents: int = Field(description="the same from Stripe")
+    difference_cents: int = Field(description="ledgerCents - stripeCents")
+    detail: str
+
+
+class ReconciliationTotals(Body):
+    """Charges and refunds from both sides; the rows' `differenceCents` add up to the gap between them."""
+
+    ledger_charges_cents: int
+    stripe_charges_cents: int
+    ledger_refunds_cents: int = Field(description="a positive amount")
+    stripe_refunds_cents: int = Field(description="a positive amount")
+    ledger_fees_cents: int = Field(description="application fees the ledger recorded")
+    stripe_fees_cents: int = Field(description="application fees inside Stripe's `fee`")
+    processing_fees_cents: int = Field(description="Stripe's own fees: reported, not compared (not in the ledger)")
+    matched: int = Field(description="pairs on which both sides agree")
+    differences: int = Field(description="the number of rows")
+    other_transactions: int = Field(description="payouts, adjustments and other types: not compared")
+
+
 Row = TypeVar("Row", bound=ReportRow)
 Totals = TypeVar("Totals", bound=Body)
 
@@ -187,3 +220,4 @@ RevenueReport = Report[RevenueRow, RevenueTotals]
 UtilizationReport = Report[UtilizationRow, UtilizationTotals]
 ServiceReport = Report[ServiceRow, ServiceTotals]
 ClientReport = Report[ClientRow, ClientTotals]
+ReconciliationReport = Report[DifferenceRow, ReconciliationTotals]

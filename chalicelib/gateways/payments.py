@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from chalicelib.domain.reconciliation import BalanceTransaction
+
 
 class PaymentError(Exception):
     """A request Stripe refused for good (bad parameters, already refunded...): do not retry."""
@@ -50,6 +52,10 @@ class Charge:
     payment_intent_id: str
     amount_cents: int
     status: str
+
+
+class TooManyTransactionsError(PaymentError):
+    """The period holds more balance transactions than one answer reads: narrow it."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,10 @@ class PaymentGateway(Protocol):
     def onboarding_link(self, account: str, refresh_url: str, return_url: str) -> str: ...
 
     def account_status(self, account: str) -> dict[str, bool]: ...
+
+    def balance_transactions(
+        self, account: str, start: datetime, end: datetime, limit: int
+    ) -> list[BalanceTransaction]: ...
 
     def verify_webhook(self, payload: bytes, signature: str | None) -> dict[str, Any]: ...
 
@@ -257,6 +267,27 @@ class StripeGateway:
             "payoutsEnabled": bool(getattr(found, "payouts_enabled", False)),
         }
 
+    def balance_transactions(
+        self, account: str, start: datetime, end: datetime, limit: int
+    ) -> list[BalanceTransaction]:
+        """Every transaction created in [start, end), sources expanded, read 100 a page; more than
+        `limit` raises rather than answering with part of the period."""
+        params: Any = {
+            "created": {"gte": int(start.timestamp()), "lt": int(end.timestamp())},
+            "limit": 100,
+            "expand": ["data.source"],
+        }
+        from itertools import islice
+
+        def read() -> list[Any]:
+            page = self._client.v1.balance_transactions.list(params=params, options={"stripe_account": account})
+            return list(islice(page.auto_paging_iter(), limit + 1))  # the pages are fetched here
+
+        found = self._call(read)
+        if len(found) > limit:
+            raise TooManyTransactionsError(f"more than {limit} balance transactions in the period")
+        return [_balance_transaction(txn) for txn in found]
+
     def verify_webhook(self, payload: bytes, signature: str | None) -> dict[str, Any]:
         stripe = self._stripe
         if not signature:
@@ -271,3 +302,24 @@ class StripeGateway:
 
         event: dict[str, Any] = json.loads(payload)
         return event
+
+
+def _balance_transaction(txn: Any) -> BalanceTransaction:
+    from datetime import UTC
+
+    source = getattr(txn, "source", None)
+    source_id = source if isinstance(source, str) or source is None else getattr(source, "id", None)
+    intent = None if isinstance(source, str) or source is None else getattr(source, "payment_intent", None)
+    details = getattr(txn, "fee_details", None) or []
+    platform = sum(int(d.amount) for d in details if getattr(d, "type", None) == "application_fee")
+    return BalanceTransaction(
+        id=str(txn.id),
+        type=str(txn.type),
+        amount_cents=int(txn.amount),
+        currency=str(txn.currency).upper(),
+        application_fee_cents=platform,
+        processing_fee_cents=int(getattr(txn, "fee", 0) or 0) - platform,
+        created=datetime.fromtimestamp(int(txn.created), UTC),
+        source_id=source_id,
+        payment_intent_id=intent if isinstance(intent, str) else getattr(intent, "id", None),
+    )

@@ -128,7 +128,10 @@ def payment_repository() -> PaymentRepository:
 
 
 def reports() -> Reports:
-    return _once("reports", lambda: Reports(payment_repository(), appointment_repository(), catalog_repository()))
+    return _once(
+        "reports",
+        lambda: Reports(payment_repository(), appointment_repository(), catalog_repository(), payment_gateway),
+    )
 
 
 def payment_gateway() -> PaymentGateway:

@@ -7,10 +7,13 @@ appointments there are); the other reports read the appointments that start in t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from chalicelib.domain import reports
+from chalicelib.domain import reconciliation, reports
+from chalicelib.domain.errors import PaymentsNotConfiguredError, RuleViolationError, UpstreamUnavailableError
+from chalicelib.domain.reconciliation import Difference, ReconciliationTotals
 from chalicelib.domain.reports import (
     ClientRow,
     ClientTotals,
@@ -21,6 +24,12 @@ from chalicelib.domain.reports import (
     UtilizationRow,
 )
 from chalicelib.domain.tenant import Tenant
+from chalicelib.gateways.payments import (
+    PaymentError,
+    PaymentGateway,
+    PaymentUnavailableError,
+    TooManyTransactionsError,
+)
 from chalicelib.services.calendars import date_overrides, weekly_rules
 from chalicelib.store.appointments import AppointmentRepository
 from chalicelib.store.catalog import CatalogRepository
@@ -28,17 +37,24 @@ from chalicelib.store.payments import PaymentRepository
 
 # Clients' lifetime value reads every appointment of the tenant (see docs/architecture.md, Reports).
 BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
+# One reconciliation reads at most this many of Stripe's balance transactions (50 pages of 100).
+MAX_TRANSACTIONS = 5000
 # Appointments are at most a day long, so one that overlaps the range starts at most a day before it.
 LONGEST_APPOINTMENT = timedelta(days=1)
 
 
 class Reports:
     def __init__(
-        self, payments: PaymentRepository, appointments: AppointmentRepository, catalog: CatalogRepository
+        self,
+        payments: PaymentRepository,
+        appointments: AppointmentRepository,
+        catalog: CatalogRepository,
+        gateway: Callable[[], PaymentGateway],
     ) -> None:
         self._payments = payments
         self._appointments = appointments
         self._catalog = catalog
+        self._gateway = gateway
 
     def revenue(
         self, tenant: Tenant, first: date, last: date, granularity: Granularity
@@ -73,6 +89,26 @@ class Reports:
             spans = reports.available_spans(plan, zone, span)
             rows.append(reports.utilization(provider.id, provider.name, spans, appointments))
         return rows, reports.utilization_totals(rows)
+
+    def reconciliation(self, tenant: Tenant, first: date, last: date) -> tuple[list[Difference], ReconciliationTotals]:
+        """Both sides read `MARGIN` beyond the range, so a pair split by its edge still matches."""
+        if tenant.stripe_account_id is None:
+            raise PaymentsNotConfiguredError("This business has no Stripe account to reconcile against.")
+        span = _local(tenant, first, last)
+        low, high = span.start - reconciliation.MARGIN, span.end + reconciliation.MARGIN
+        ledger = self._payments.ledger_between(tenant.id, low, high)
+        try:
+            found = self._gateway().balance_transactions(tenant.stripe_account_id, low, high, MAX_TRANSACTIONS)
+        except TooManyTransactionsError as exc:
+            raise RuleViolationError(
+                f"More than {MAX_TRANSACTIONS} Stripe balance transactions in this range: reconcile a shorter one.",
+                {"fields": {"to": "narrow the range"}, "limit": MAX_TRANSACTIONS},
+            ) from exc
+        except PaymentError as exc:
+            raise RuleViolationError(f"Stripe refused to list the balance transactions: {exc}") from exc
+        except PaymentUnavailableError as exc:
+            raise UpstreamUnavailableError("Stripe is unavailable; please retry.") from exc
+        return reconciliation.reconcile(ledger, found, span.start, span.end)
 
 
 def _local(tenant: Tenant, first: date, last: date) -> LocalRange:

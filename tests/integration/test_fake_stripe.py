@@ -511,6 +511,56 @@ def test_given_a_paid_session_when_refunding_partially_then_fully_then_too_much_
     ]
 
 
+# --- balance transactions ----------------------------------------------------------------------
+
+
+def test_given_charges_and_refunds_when_listing_balance_transactions_then_each_moved_the_balance_once(
+    client: stripe.StripeClient, fake: FakeStripe
+) -> None:
+    account = connected_account(client, fake)
+    other = connected_account(client, fake)
+    options: Any = {"stripe_account": account}
+    intent_id = paid_session(client, fake, account).payment_intent
+    paid_session(client, fake, other)
+    refund = client.v1.refunds.create(params={"payment_intent": intent_id, "amount": 200}, options=options)
+
+    listed = client.v1.balance_transactions.list(params={"expand": ["data.source"]}, options=options)
+
+    assert [(t.type, t.amount, t.fee, t.net, t.currency) for t in listed.data] == [
+        ("refund", -200, 0, -200, "usd"),
+        ("charge", 500, 50, 450, "usd"),
+    ]
+    refund_txn, charge_txn = listed.data
+    assert refund_txn.source.id == refund.id and refund_txn.id == refund.balance_transaction
+    assert charge_txn.source.payment_intent == intent_id
+    assert charge_txn.fee_details[0].type == "application_fee" and charge_txn.fee_details[0].amount == 50
+    assert client.v1.balance_transactions.retrieve(charge_txn.id, options=options).source == charge_txn.source.id
+    assert listed.has_more is False  # the other account's charge is not listed here
+
+
+def test_given_many_transactions_when_paging_with_created_bounds_then_every_one_is_seen_once_newest_first(
+    client: stripe.StripeClient, fake: FakeStripe
+) -> None:
+    account = connected_account(client, fake)
+    options: Any = {"stripe_account": account}
+    intents = [paid_session(client, fake, account).payment_intent for _ in range(7)]
+    first = client.v1.balance_transactions.list(options=options).data[-1]
+
+    pages = client.v1.balance_transactions.list(
+        params={"limit": 3, "type": "charge", "created": {"gte": first.created, "lt": first.created + 86400}},
+        options=options,
+    )
+    seen = [txn.source for txn in pages.auto_paging_iter()]
+    with pytest.raises(stripe.InvalidRequestError) as too_many:
+        client.v1.balance_transactions.list(params={"limit": 101}, options=options)
+    later = client.v1.balance_transactions.list(params={"created": {"gt": first.created + 86400}}, options=options)
+
+    charges = [client.v1.payment_intents.retrieve(i, options=options).latest_charge for i in reversed(intents)]
+    assert seen == charges
+    assert too_many.value.param == "limit"
+    assert later.data == []
+
+
 # --- failure injection -------------------------------------------------------------------------
 
 

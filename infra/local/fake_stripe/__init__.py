@@ -1,7 +1,7 @@
 """A small, honest fake of the Stripe API this product uses, for tests and the local stack.
 
 Stdlib only. It serves Stripe's v1 API (Connect accounts and account links, Checkout Sessions,
-PaymentIntents, refunds) with Stripe's error shapes, idempotency and per-account scoping, the
+PaymentIntents, refunds, balance transactions) with Stripe's error shapes, idempotency and per-account scoping, the
 hosted Checkout and onboarding pages, and delivers signed webhooks. See `FakeStripe`.
 """
 

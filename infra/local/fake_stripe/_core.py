@@ -120,19 +120,27 @@ class Core:
         return {"id": new_id(prefix), "object": kind, "created": self.now(), "livemode": False, **fields}
 
     def expand(self, obj: Json, paths: Any, account: str | None) -> Json:
+        """`expand[]=a.b` replaces the id at that path by its object; a list's `data` expands every item."""
         answer = copy.deepcopy(obj)
         for path in paths if isinstance(paths, list) else []:
-            node: Any = answer
-            for name in str(path).split("."):
-                if not isinstance(node, dict) or name not in node:
-                    raise invalid(f"This property cannot be expanded ({name}).", "expand")
-                value = node[name]
-                if isinstance(value, str) and value in self.objects and self.owner[value] == account:
-                    node[name] = copy.deepcopy(self.objects[value])
-                elif isinstance(value, str):
-                    raise invalid(f"This property cannot be expanded ({name}).", "expand")
-                node = node[name]
+            self._expand_path(answer, str(path).split("."), account)
         return answer
+
+    def _expand_path(self, node: Any, names: list[str], account: str | None) -> None:
+        if isinstance(node, list):
+            for item in node:
+                self._expand_path(item, names, account)
+            return
+        name = names[0]
+        if not isinstance(node, dict) or name not in node:
+            raise invalid(f"This property cannot be expanded ({name}).", "expand")
+        value = node[name]
+        if isinstance(value, str) and value in self.objects and self.owner[value] == account:
+            node[name] = copy.deepcopy(self.objects[value])
+        elif isinstance(value, str):
+            raise invalid(f"This property cannot be expanded ({name}).", "expand")
+        if len(names) > 1 and node[name] is not None:
+            self._expand_path(node[name], names[1:], account)
 
     # --- events ----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ._balance import list_balance_transactions
 from ._checkout import create_session, expire_session, retrieve_session
 from ._connect import create_account, create_account_link, retrieve_account
 from ._core import Core
@@ -25,6 +26,8 @@ def install(core: Core) -> None:
         ("POST", "/v1/refunds", create_refund),
         ("GET", f"/v1/refunds/{ident}", retrieve("refund")),
         ("GET", f"/v1/charges/{ident}", retrieve("charge")),
+        ("GET", "/v1/balance_transactions", list_balance_transactions),
+        ("GET", f"/v1/balance_transactions/{ident}", retrieve("balance_transaction")),
         ("GET", f"/v1/customers/{ident}", retrieve("customer")),
         ("GET", f"/v1/payment_methods/{ident}", retrieve("payment_method")),
     ]

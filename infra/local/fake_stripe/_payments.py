@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import _balance as balance
 from ._connect import EXPAND, RETRIEVE
 from ._core import Core, Decline, new_id
 from ._params import (
@@ -154,7 +155,7 @@ def confirm_payment(
         payment_method_details={"type": "card", "card": {k: method["card"][k] for k in ("brand", "last4")}},
         application_fee_amount=fee,
         application_fee=new_id("fee_") if fee and account else None,
-        balance_transaction=None if decline else new_id("txn_"),
+        balance_transaction=None,
         amount_captured=0 if decline else amount,
         amount_refunded=0,
         captured=decline is None,
@@ -189,6 +190,9 @@ def confirm_payment(
     core.store(charge, account)
     core.store(intent, account)
     if decline is None:
+        charge["balance_transaction"] = balance.record(
+            core, account, "charge", amount, currency_, charge["id"], fee if account else 0
+        )
         core.emit("charge.succeeded", charge, account)
         core.emit("payment_intent.succeeded", intent, account)
         return intent
@@ -309,10 +313,12 @@ def create_refund(core: Core, account: str | None, params: Json) -> Json:
         payment_intent=charge["payment_intent"],
         reason=reason,
         status="succeeded",
-        balance_transaction=new_id("txn_"),
         metadata=metadata(params.get("metadata")),
     )
     del refund["livemode"]  # refunds carry no livemode
+    refund["balance_transaction"] = balance.record(
+        core, account, "refund", -amount, charge["currency"], refund["id"], 0
+    )
     previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
     charge["amount_refunded"] += amount
     charge["refunded"] = charge["amount_refunded"] == charge["amount"]
