@@ -237,17 +237,27 @@ def creditable_cents(invoice: Invoice, credited_cents: int) -> int:
     return max(0, invoice.total_cents - credited_cents)
 
 
+UNCOLLECTED = "Cancelled, not collected"
+
+
 def draft_credit_note(
-    *, credit_note_id: str, invoice: Invoice, refunded_cents: int, issued_at: datetime, reason: str
+    *,
+    credit_note_id: str,
+    invoice: Invoice,
+    refunded_cents: int,
+    issued_at: datetime,
+    reason: str,
+    label: str = "Refund",
 ) -> Invoice:
-    """The credit note for money given back on an invoiced sale: minus the refund, in one line,
-    at the invoice's rate. Its total is exactly minus the refund; with prices excluding tax the
-    taxable part is the refund divided by (1 + r) and the tax the rest, so the two add up."""
+    """The credit note for money given back on an invoiced sale (or, labelled `UNCOLLECTED`, for
+    the balance a cancellation leaves uncollected): minus the amount, in one line, at the
+    invoice's rate. Its total is exactly minus the amount; with prices excluding tax the taxable
+    part is the amount divided by (1 + r) and the tax the rest, so the two add up."""
     rate = invoice.lines[0].tax_rate_bps if invoice.lines else 0
     total = -refunded_cents
     tax = tax_of(total, rate, prices_include_tax=True)  # the tax inside the money given back
     subtotal = total if invoice.prices_include_tax else total - tax
-    description = f"Refund: {invoice.lines[0].description}" if invoice.lines else "Refund"
+    description = f"{label}: {invoice.lines[0].description}" if invoice.lines else label
     if reason:
         description += f" ({reason})"
     line = InvoiceLine(description, 1, subtotal, subtotal, rate, tax)
@@ -266,7 +276,7 @@ def draft_credit_note(
         seller=invoice.seller,
         buyer=invoice.buyer,
         lines=(line,),
-        payments=(PaymentLine("Refunded", total, issued_at),),
+        payments=(PaymentLine("Refunded", total, issued_at),) if label == "Refund" else (),
         prices_include_tax=invoice.prices_include_tax,
         subtotal_cents=subtotal,
         tax_cents=tax,

@@ -213,8 +213,16 @@ class Dispatcher:
         elif transition is Transition.CANCELLED:
             self._mail_everyone(new, MailKind.CANCELLATION, reason=new.cancel_reason, with_refund=True)
             self._unschedule_earlier(new)
+            self._credit_uncollected(new)
         else:  # expired, completed, no-show: nothing more to remind anyone of
             self._unschedule_earlier(new)
+
+    def _credit_uncollected(self, appointment: Appointment) -> None:
+        """An invoiced appointment cancelled with money still due: a credit note for that balance.
+        Not through the effect ledger: the note's own claim makes it once, and most cancelled
+        appointments have no invoice, so this costs one read rather than the ledger's writes."""
+        if self._money_effects is not None:
+            self._money_effects.invoicing().credit_uncollected(appointment.tenant_id, appointment.id)
 
     def _once(self, appointment: Appointment, effect: str, run: Callable[[], dict[str, Any] | None]) -> None:
         self._ledger.once(appointment.tenant_id, appointment.id, appointment.version, effect, self._clock, run)

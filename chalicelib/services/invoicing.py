@@ -19,6 +19,7 @@ from chalicelib.domain.appointments import AppointmentStatus
 from chalicelib.domain.errors import ConcurrentUpdateError, NotInvoiceableError, RuleViolationError
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.invoices import (
+    UNCOLLECTED,
     Buyer,
     Invoice,
     InvoiceKind,
@@ -43,6 +44,7 @@ from chalicelib.store.tenants import TenantRepository
 INVOICEABLE = frozenset({AppointmentStatus.CONFIRMED, AppointmentStatus.COMPLETED})
 PDF_TYPE = "application/pdf"
 CREDIT_ATTEMPTS = 5
+UNCOLLECTED_CLAIM = "uncollected"  # the credit claim of a cancelled appointment's unpaid balance
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ class Invoicing:
             return invoice, False
         for entry in ledger:  # refunds made before the invoice existed are credited too
             if entry.kind is LedgerKind.REFUND:
-                self._credit(tenant, invoice, entry)
+                self._credit(tenant, invoice, entry.id, entry.amount_cents)
         return self._with_pdf(tenant, invoice), True
 
     def credit_refund(self, tenant_id: str, refund: LedgerEntry) -> Invoice | None:
@@ -123,7 +125,17 @@ class Invoicing:
         invoice = self._invoices.for_appointment(tenant_id, refund.appointment_id)
         if invoice is None:
             return None
-        return self._credit(self._tenants.get(tenant_id), invoice, refund)
+        return self._credit(self._tenants.get(tenant_id), invoice, refund.id, refund.amount_cents)
+
+    def credit_uncollected(self, tenant_id: str, appointment_id: str) -> Invoice | None:
+        """A cancelled appointment's invoice still showing an amount due: that balance will never
+        be collected, so a credit note takes it back (otherwise invoices less credit notes would
+        exceed what the business kept). Once per appointment; None when nothing is due."""
+        invoice = self._invoices.for_appointment(tenant_id, appointment_id)
+        if invoice is None or invoice.amount_due_cents <= 0:
+            return None
+        tenant = self._tenants.get(tenant_id)
+        return self._credit(tenant, invoice, UNCOLLECTED_CLAIM, invoice.amount_due_cents, UNCOLLECTED)
 
     def record_payment(self, tenant_id: str, charge: LedgerEntry) -> Invoice | None:
         """A payment made after the invoice was issued (the balance) counts towards it: amount due
@@ -137,8 +149,12 @@ class Invoicing:
                 return updated
         raise ConcurrentUpdateError("The invoice's payments kept changing; try again.")
 
-    def _credit(self, tenant: Tenant, invoice: Invoice, refund: LedgerEntry) -> Invoice | None:
-        earlier = self._invoices.for_refund(tenant.id, invoice.appointment_id, refund.id)
+    def _credit(
+        self, tenant: Tenant, invoice: Invoice, claim: str, wanted_cents: int, label: str = "Refund"
+    ) -> Invoice | None:
+        """At most `wanted_cents` credited once per `claim` (a refund's ledger entry id, or the
+        uncollected balance), never more than what is left of the invoice."""
+        earlier = self._invoices.for_refund(tenant.id, invoice.appointment_id, claim)
         if earlier is not None:
             return self._with_pdf(tenant, earlier)
         for _ in range(CREDIT_ATTEMPTS):
@@ -146,17 +162,22 @@ class Invoicing:
             left = creditable_cents(
                 invoice, invoice.total_cents - self._invoices.creditable_cents(tenant.id, invoice.id)
             )
-            amount = min(refund.amount_cents, left)
+            amount = min(wanted_cents, left)
             if amount <= 0:
-                logger.info("nothing left to credit", extra={"invoiceId": invoice.id, "refundId": refund.id})
+                logger.info("nothing left to credit", extra={"invoiceId": invoice.id, "claim": claim})
                 return None
             now = self._clock().replace(microsecond=0)  # as stored: a later render matches the first
             draft = draft_credit_note(
-                credit_note_id=new_id("cn_"), invoice=invoice, refunded_cents=amount, issued_at=now, reason=""
+                credit_note_id=new_id("cn_"),
+                invoice=invoice,
+                refunded_cents=amount,
+                issued_at=now,
+                reason="",
+                label=label,
             )
             try:
                 note, _ = self._invoices.issue_credit_note(
-                    draft, tenant.credit_note_prefix, invoice_year(now, tenant.timezone), refund.id
+                    draft, tenant.credit_note_prefix, invoice_year(now, tenant.timezone), claim
                 )
             except CreditExhaustedError:
                 continue  # another credit note took part of what was left: read it again

@@ -198,3 +198,65 @@ def test_a_receipt_follows_every_payment_and_every_refund_once(
     assert {m.recipient for m in payments + refunds} == {"ann@example.test"}
     assert b"20.00" in payments[0].raw or b"20.00" in payments[1].raw
     assert b"5.00" in refunds[0].raw
+
+
+def deposit_paid(shop: Shop, service: dict[str, Any]) -> str:
+    booked = shop.booked(service, TEN, payment="deposit", client=client("Ann"))
+    assert paid(shop, booked)["outcome"] == "confirmed"
+    return str(booked["appointment"]["id"])
+
+
+def cancel(shop: Shop, appointment_id: str, refund: str) -> None:
+    status, body = shop.admin("POST", f"/{appointment_id}/cancel", {"refund": refund})
+    assert status == 200, body
+
+
+def test_a_cancelled_invoice_with_a_balance_due_gets_a_credit_note_for_what_will_never_be_collected(
+    shop: Shop, facial: dict, refunding: Refunding
+) -> None:
+    # GIVEN a deposit of 20.00 paid on a 100.00 facial, invoiced with 80.00 due
+    appointment_id = deposit_paid(shop, facial)
+    refunding.run()
+    issued = invoice(shop, appointment_id)
+    assert issued["amountDueCents"] == PRICE - 2_000
+
+    # WHEN the business cancels and keeps the deposit
+    cancel(shop, appointment_id, "none")
+    refunding.run()
+    for _ in range(2):  # what a redelivered cancellation record does: nothing new
+        assert registry.invoicing().credit_uncollected(shop.tenant["tenant"]["id"], appointment_id) is not None
+
+    # THEN one credit note takes back the 80.00 never collected, and the documents add up to the deposit
+    [note] = documents(shop, "credit_note")
+    assert (note["totalCents"], note["refersTo"], note["amountDueCents"]) == (-(PRICE - 2_000), issued["id"], 0)
+    assert note["lines"][0]["description"].startswith("Cancelled, not collected: Facial")
+    assert sum(d["totalCents"] for d in documents(shop)) == kept_by_the_ledger(shop, appointment_id) == 2_000
+
+
+def test_a_cancellation_that_refunds_the_deposit_credits_both_the_refund_and_the_balance(
+    shop: Shop, facial: dict, refunding: Refunding
+) -> None:
+    appointment_id = deposit_paid(shop, facial)
+    refunding.run()
+    invoice(shop, appointment_id)
+
+    cancel(shop, appointment_id, "full")
+    refunding.run()
+
+    notes = sorted(d["totalCents"] for d in documents(shop, "credit_note"))
+    assert notes == [-(PRICE - 2_000), -2_000]
+    assert sum(d["totalCents"] for d in documents(shop)) == kept_by_the_ledger(shop, appointment_id) == 0
+
+
+def test_a_cancelled_invoice_paid_in_full_gets_no_credit_note_for_a_balance(
+    shop: Shop, facial: dict, refunding: Refunding
+) -> None:
+    appointment_id = paid_in_full(shop, facial)
+    refunding.run()
+    invoice(shop, appointment_id)
+
+    cancel(shop, appointment_id, "none")
+    refunding.run()
+
+    assert documents(shop, "credit_note") == []
+    assert sum(d["totalCents"] for d in documents(shop)) == kept_by_the_ledger(shop, appointment_id) == PRICE
