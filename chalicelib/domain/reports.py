@@ -155,12 +155,9 @@ class ClientRow:
     lifetime_value_cents: int
 
 
-def clients(in_range: Sequence[Appointment], all_time: Iterable[Appointment]) -> list[ClientRow]:
+def clients(in_range: Sequence[Appointment], lifetime: Mapping[str, int]) -> list[ClientRow]:
     """Clients with an appointment in the range: their visits there (completed or confirmed) and
-    money there; lifetime value is spent minus refunded over all their appointments."""
-    lifetime: dict[str, int] = defaultdict(int)
-    for appointment in all_time:
-        lifetime[appointment.client.email.lower()] += appointment.amount_paid_cents - appointment.amount_refunded_cents
+    money there; `lifetime` is each lower-cased email's spent minus refunded, all time."""
     grouped: dict[str, list[Appointment]] = defaultdict(list)
     for appointment in in_range:
         grouped[appointment.client.email.lower()].append(appointment)
@@ -177,7 +174,7 @@ def clients(in_range: Sequence[Appointment], all_time: Iterable[Appointment]) ->
                 last_visit=found[-1].start,
                 spent_cents=sum(a.amount_paid_cents for a in found),
                 refunded_cents=sum(a.amount_refunded_cents for a in found),
-                lifetime_value_cents=lifetime[email],
+                lifetime_value_cents=lifetime.get(email, 0),
             )
         )
     return sorted(rows, key=lambda row: (-row.lifetime_value_cents, row.email))

@@ -35,6 +35,7 @@ from chalicelib.store.stream import AUDITED_TYPES, TableChange
 from chalicelib.store.tenants import TenantRepository
 
 if TYPE_CHECKING:
+    from chalicelib.services.client_money import ClientMoney
     from chalicelib.services.invoicing import Invoicing
     from chalicelib.services.receipts import Receipts
 
@@ -47,6 +48,7 @@ class MoneyEffects:
 
     invoicing: Callable[[], Invoicing]
     receipts: Callable[[], Receipts]
+    client_money: Callable[[], ClientMoney] | None = None
 
 
 MOVED_AWAY = "Moved to another provider."
@@ -149,6 +151,8 @@ class Dispatcher:
         entry = entry_from_image(image)
         if entry.kind not in (LedgerKind.CHARGE, LedgerKind.REFUND):
             return
+        if effects.client_money is not None:  # once by its own marker, like the uncollected credit
+            effects.client_money().count(tenant_id, entry)
         if entry.kind is LedgerKind.CHARGE:
 
             def count_payment() -> dict[str, Any]:

@@ -28,6 +28,7 @@ from chalicelib.services.booking import BookingService
 from chalicelib.services.calendars import TenantViews
 from chalicelib.services.catalog import CatalogService
 from chalicelib.services.checkout import CheckoutService
+from chalicelib.services.client_money import ClientMoney
 from chalicelib.services.payments import Payments
 from chalicelib.services.payments_setup import PaymentsSetup
 from chalicelib.services.refunds import Refunds
@@ -36,6 +37,7 @@ from chalicelib.services.tenants import TenantService
 from chalicelib.store.appointments import AppointmentRepository
 from chalicelib.store.audit import AuditRepository
 from chalicelib.store.catalog import CatalogRepository
+from chalicelib.store.clients import ClientMoneyRepository
 from chalicelib.store.effects import EffectLedger
 from chalicelib.store.payments import PaymentRepository
 from chalicelib.store.suppressions import SuppressionRepository
@@ -123,6 +125,14 @@ def booking_service() -> BookingService:
     )
 
 
+def client_money_repository() -> ClientMoneyRepository:
+    return _once("client_money_repository", ClientMoneyRepository)
+
+
+def client_money() -> ClientMoney:
+    return _once("client_money", lambda: ClientMoney(appointment_repository(), client_money_repository(), clock))
+
+
 def payment_repository() -> PaymentRepository:
     return _once("payment_repository", PaymentRepository)
 
@@ -130,7 +140,13 @@ def payment_repository() -> PaymentRepository:
 def reports() -> Reports:
     return _once(
         "reports",
-        lambda: Reports(payment_repository(), appointment_repository(), catalog_repository(), payment_gateway),
+        lambda: Reports(
+            payment_repository(),
+            appointment_repository(),
+            catalog_repository(),
+            client_money_repository(),
+            payment_gateway,
+        ),
     )
 
 
@@ -218,7 +234,7 @@ def dispatcher() -> Dispatcher:
             tenant_repository(),
             clock,
             refund_queue(),
-            MoneyEffects(invoicing, receipts),
+            MoneyEffects(invoicing, receipts, client_money),
         ),
     )
 

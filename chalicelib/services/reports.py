@@ -8,7 +8,7 @@ appointments there are); the other reports read the appointments that start in t
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import reconciliation, reports
@@ -33,10 +33,9 @@ from chalicelib.gateways.payments import (
 from chalicelib.services.calendars import date_overrides, weekly_rules
 from chalicelib.store.appointments import AppointmentRepository
 from chalicelib.store.catalog import CatalogRepository
+from chalicelib.store.clients import ClientMoneyRepository
 from chalicelib.store.payments import PaymentRepository
 
-# Clients' lifetime value reads every appointment of the tenant (see docs/architecture.md, Reports).
-BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
 # One reconciliation reads at most this many of Stripe's balance transactions (50 pages of 100).
 MAX_TRANSACTIONS = 5000
 # Appointments are at most a day long, so one that overlaps the range starts at most a day before it.
@@ -49,11 +48,13 @@ class Reports:
         payments: PaymentRepository,
         appointments: AppointmentRepository,
         catalog: CatalogRepository,
+        clients: ClientMoneyRepository,
         gateway: Callable[[], PaymentGateway],
     ) -> None:
         self._payments = payments
         self._appointments = appointments
         self._catalog = catalog
+        self._clients = clients
         self._gateway = gateway
 
     def revenue(
@@ -70,11 +71,12 @@ class Reports:
         return rows, reports.service_totals(rows)
 
     def clients(self, tenant: Tenant, first: date, last: date) -> tuple[list[ClientRow], ClientTotals]:
+        """The range's appointments (one Query) and their clients' all-time totals (BatchGets of
+        the clients named): the cost follows the range, not the tenant's history."""
         span = _local(tenant, first, last)
-        far_future = span.end + timedelta(days=3660)
-        all_time = self._appointments.list_by_start(tenant.id, BEGINNING, far_future)
-        in_range = [a for a in all_time if span.start <= a.start < span.end]
-        rows = reports.clients(in_range, all_time)
+        in_range = self._appointments.list_by_start(tenant.id, span.start, span.end)
+        lifetime = self._clients.lifetime_values(tenant.id, {a.client.email for a in in_range})
+        rows = reports.clients(in_range, lifetime)
         return rows, reports.client_totals(rows)
 
     def utilization(self, tenant: Tenant, first: date, last: date) -> tuple[list[UtilizationRow], UtilizationRow]:

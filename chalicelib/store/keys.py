@@ -151,6 +151,10 @@ def client_pk(tenant_id: str, email_hash: str) -> str:
     return f"T#{tenant_id}#CLI#{email_hash}"
 
 
+def client_counted_sk(entry_id: str) -> str:
+    return f"COUNTED#{entry_id}"
+
+
 EFFECT_PREFIX = "FX#"
 SUPPRESSED_SK = "SUPPRESSED"
 

@@ -216,12 +216,22 @@ class IdempotencyItem(TableItem, discriminator="Idempotency"):
 
 
 class ClientItem(TableItem, discriminator="Client"):
+    """One client of a tenant (by email): written by every booking; `spent_cents` and
+    `refunded_cents` are running totals of all the client's money, all time (lifetime value)."""
+
     name = UnicodeAttribute()
     email = UnicodeAttribute()
     phone = UnicodeAttribute(null=True)
     timezone = UnicodeAttribute()
     bookings = NumberAttribute(default=0)
     last_booked_at = UTCDateTimeAttribute(null=True)
+    spent_cents = NumberAttribute(default=0)
+    refunded_cents = NumberAttribute(default=0)
+
+
+class ClientMoneyCountedItem(TableItem, discriminator="ClientMoneyCounted"):
+    """Marks a ledger entry as counted in its client's totals, in the same transaction as the
+    count, so a redelivered stream record cannot count it twice (kept past stream retention)."""
 
 
 class TombstoneItem(TableItem, discriminator="Tombstone"):

@@ -182,11 +182,19 @@ def test_clients_show_visits_money_and_lifetime_value(month: Shop) -> None:
 
 
 def test_clients_lifetime_value_counts_appointments_outside_the_range(month: Shop) -> None:
+    # Bob, who paid 100.00 for Monday's facial, also books a free chat on Tuesday (email in capitals)
+    freeze(NOW)
+    chat = next(
+        s for s in month.api.call("GET", "/v1/admin/services", key=month.key)[1]["items"] if s["name"] == "Chat"
+    )
+    month.booked(chat, local(TUESDAY, "11:00"), client=client("Bob", "BOB@example.test"))
+
     body = report(month, "clients", f"from={TUESDAY}&to={TUESDAY}")
 
-    ann = next(row for row in body["rows"] if row["email"] == "ann@example.test")
-    assert (ann["spentCents"], ann["lifetimeValueCents"]) == (0, 0)
-    assert [row["email"] for row in body["rows"]] == ["ann@example.test", "cy@example.test"]
+    rows = {row["email"]: row for row in body["rows"]}
+    assert [row["email"] for row in body["rows"]] == ["bob@example.test", "ann@example.test", "cy@example.test"]
+    assert (rows["bob@example.test"]["spentCents"], rows["bob@example.test"]["lifetimeValueCents"]) == (0, 10_000)
+    assert (rows["ann@example.test"]["spentCents"], rows["ann@example.test"]["lifetimeValueCents"]) == (0, 0)
 
 
 def test_csv_has_the_json_fields_as_header_and_numbers_stay_numbers(month: Shop) -> None:
