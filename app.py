@@ -27,6 +27,7 @@ from chalicelib.api.errors import api_error_shape
 from chalicelib.observability import logger, metrics
 from chalicelib.pages import assets as page_assets
 from chalicelib.pages import booking as booking_pages
+from chalicelib.pages import embed as embed_pages
 from chalicelib.pages import manage as manage_pages
 
 app = Chalice(app_name="scheduling")
@@ -58,6 +59,7 @@ for blueprint in (
     webhooks.bp,
     queues.bp,
     booking_pages.bp,
+    embed_pages.bp,
     manage_pages.bp,
     page_assets.bp,
 ):

@@ -21,6 +21,7 @@ METHODS = {"get", "put", "post", "delete", "patch"}
 UNROUTED = {404, 405}
 PAGES = (
     "/book/",
+    "/embed/",
     "/manage/",
     "/static/",
     "/theme/",

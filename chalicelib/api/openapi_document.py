@@ -15,6 +15,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json
 from pydantic_core import core_schema
 
 from chalicelib import config
+from chalicelib.api import cors
 from chalicelib.api.model_types import Body
 from chalicelib.api.report_files import csv_text
 from chalicelib.api.routing import OPERATIONS, Operation, camel_path
@@ -223,6 +224,12 @@ def openapi_document(served: set[tuple[str, str]] | None = None) -> dict[str, An
                 responses[str(status)] = {"description": op.summary, **({"content": body} if body else {})}
             else:
                 responses[str(status)] = {**error, "description": ERRORS[status]}
+        if cors.applies_to(op.path):
+            described = cors.PREFLIGHT_HEADERS if op.method == "OPTIONS" else cors.RESPONSE_HEADERS
+            for response in responses.values():
+                response["headers"] = {
+                    name: {"description": text, "schema": {"type": "string"}} for name, text in described.items()
+                }
         operation: dict[str, Any] = {
             "summary": op.summary,
             "operationId": f"{op.method.lower()}{re.sub(r'[^A-Za-z0-9]', '_', op.path)}",

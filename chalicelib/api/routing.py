@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from chalice import Blueprint, Response
 
 from chalicelib.actor import act_as
+from chalicelib.api import cors
 from chalicelib.api.errors import JSON_HEADERS, domain_error_response, internal_error_response
 from chalicelib.api.lazy import model_types, registry, resolve
 from chalicelib.domain.errors import DomainError
@@ -160,21 +161,29 @@ def api_route(
         def handler(**kwargs: Any) -> Response:
             act_as(ANONYMOUS)  # until a credential names someone; warm Lambdas must not inherit the last caller
             request = bp.current_request
+            origin: str | None = None  # a cross-origin caller the tenant allows (public routes only)
             try:
                 caller = _authenticate(auth, request.headers)
                 if auth in ("admin", "public"):
                     kwargs["caller"] = caller
+                if public_cors:
+                    origin = cors.allowed_caller_origin(caller.tenant, request.headers)
                 if (body_model := operation.body) is not None:
                     kwargs["body"] = model_types.validated(body_model, model_types.parse_json_object(request.raw_body))
                 if (query_model := operation.query) is not None:
                     kwargs["query"] = model_types.validated(query_model, dict(request.query_params or {}))
                 if (header_model := operation.header) is not None:
                     kwargs["header"] = model_types.validated(header_model, _headers(header_model, request.headers))
-                result = view(**kwargs)
+                response = _response(view(**kwargs), kwargs)
             except DomainError as error:
-                return domain_error_response(error)
+                response = domain_error_response(error)
             except Exception:
-                return internal_error_response()
+                response = internal_error_response()
+            if public_cors:
+                response.headers.update(cors.response_headers(origin))
+            return response
+
+        def _response(result: Any, kwargs: dict[str, Any]) -> Response:
             if result is None:
                 return Response(body="", status_code=204)
             if isinstance(result, Response):
@@ -187,10 +196,35 @@ def api_route(
             answer = result.json_body() if isinstance(result, model_types.Body) else result
             return Response(body=answer, status_code=answered, headers=dict(JSON_HEADERS))
 
+        public_cors = auth == "public" and cors.applies_to(path)
+        if public_cors:
+            _register_preflight(bp, path)
         bp.route(path, methods=[method])(handler)
         return view
 
     return decorator
+
+
+_PREFLIGHTS: set[str] = set()
+
+
+def _register_preflight(bp: Blueprint, path: str) -> None:
+    """`OPTIONS path` for browsers (once per path), answering with the methods the table lists for it."""
+    if path in _PREFLIGHTS:
+        return
+    _PREFLIGHTS.add(path)
+    OPERATIONS.append(
+        Operation(
+            "OPTIONS", path, f"preflight{len(_PREFLIGHTS)}", "CORS preflight", "none", 204, None, None, None, None, ()
+        )
+    )
+
+    def preflight(**_: Any) -> Response:
+        methods = sorted({op.method for op in OPERATIONS if op.path == path and op.method != "OPTIONS"})
+        headers: dict[str, str | list[str]] = {**cors.preflight_headers(bp.current_request.headers, methods)}
+        return Response(body="", status_code=204, headers=headers)
+
+    bp.route(path, methods=["OPTIONS"])(preflight)
 
 
 def _file_response(file: File, status: int) -> Response:

@@ -23,6 +23,7 @@ from chalicelib.api.model_types import (
     partial,
 )
 from chalicelib.domain.errors import ValidationError
+from chalicelib.domain.origins import MAX_ALLOWED_ORIGINS, OriginError, normalise_origin
 from chalicelib.domain.tenant import (
     DEFAULT_CREDIT_NOTE_PREFIX,
     DEFAULT_INVOICE_PREFIX,
@@ -45,6 +46,20 @@ def _slug(value: str) -> str:
 
 
 Slug = Annotated[str, Field(min_length=3, max_length=50, examples=["acme"]), AfterValidator(_slug)]
+
+
+def _origin(value: str) -> str:
+    try:
+        return normalise_origin(value)
+    except OriginError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+Origin = Annotated[
+    str,
+    Field(max_length=300, examples=["https://www.example.com"], description="scheme://host[:port], no path"),
+    AfterValidator(_origin),
+]
 
 
 class NewTenantBody(Body):
@@ -106,6 +121,12 @@ class TenantSettings(Body):
     credit_note_prefix: Prefix = DEFAULT_CREDIT_NOTE_PREFIX
     prices_include_tax: bool = Field(True, description="service prices include taxRateBps (else it is added)")
     paper_size: Literal["A4", "Letter"] = "A4"
+    allowed_origins: Annotated[list[Origin], Unique] = Field(
+        [],
+        max_length=MAX_ALLOWED_ORIGINS,
+        description="sites that may frame /embed/{slug} and call /v1/public/* from a browser (CORS); "
+        "https only (http for localhost), stored as browsers send Origin",
+    )
     slug: Slug | None = Field(None, description="set when the tenant opens; another value here is a 400")
 
     def apply_to(self, tenant: Tenant, now: datetime) -> Tenant:
@@ -121,6 +142,7 @@ class TenantSettings(Body):
             default_cancellation_policy=policy.to_domain() if policy else None,
             **self.model_dump(include={"legal_name", "tax_id", "invoice_prefix", "credit_note_prefix"}),
             **self.model_dump(include={"prices_include_tax", "paper_size"}),
+            allowed_origins=tuple(self.allowed_origins),
             address=self.address.to_domain(),
             updated_at=now,
         )

@@ -78,6 +78,7 @@ class Tenant:
     paper_size: str = "A4"
     sms_enabled: bool = False  # reminders also go by SMS to clients who gave a phone number
     stripe_account_id: str | None = None  # the tenant's Stripe connected account
+    allowed_origins: tuple[str, ...] = ()  # sites that may frame /embed and call the public API (CORS)
     version: int = 0
 
     @property

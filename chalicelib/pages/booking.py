@@ -6,8 +6,10 @@ JSON API and render. The booking form is protected by a signed double-submit CSR
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 
@@ -21,8 +23,23 @@ from chalicelib.pages.manage_cookie import manage_cookie
 from chalicelib.pages.render import page, redirect
 from chalicelib.pages.zones import zone_choices
 
+if TYPE_CHECKING:
+    from chalicelib.services.booking import Booked
+
 bp = Blueprint(__name__)
 CSRF_PURPOSE = "book"
+
+
+@dataclass(frozen=True)
+class Framing:
+    """How the embedded booking page (`/embed/{slug}`) differs from `/book/{slug}`: its path, the
+    parent origin it may post events to (None: it posts none), who may frame it, and its form
+    token (not bound to a cookie: a cross-site frame may get none, see pages/embed.py)."""
+
+    parent: str | None
+    ancestors: str
+    csrf: str
+    issued: str
 
 
 def _catalog(tenant: Tenant) -> tuple[list[Service], dict[str, list[Provider]]]:
@@ -45,11 +62,16 @@ def _nonce(request: Any) -> tuple[str, list[str]]:
 def booking_page(slug: str) -> Response:
     request = bp.current_request
     tenant = tenant_by_slug(slug)
-    return _render(tenant, dict(request.query_params or {}), request)
+    return booking_form(tenant, dict(request.query_params or {}), request)
 
 
-def _render(
-    tenant: Tenant, choice: dict[str, str], request: Any, errors: dict[str, str] | None = None, status: int = 200
+def booking_form(
+    tenant: Tenant,
+    choice: dict[str, str],
+    request: Any,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    framing: Framing | None = None,
 ) -> Response:
     services, offering = _catalog(tenant)
     tz = zone_or(choice.get("tz"), tenant.timezone)
@@ -62,9 +84,16 @@ def _render(
     slots = []
     if service is not None and start is None:
         slots = registry.availability_service().slots(tenant, service.id, day, day, tz, provider_id)
-    nonce, cookies = _nonce(request)
+    if framing is None:
+        nonce, cookies = _nonce(request)
+        csrf = security.csrf_token(CSRF_PURPOSE, nonce)
+    else:
+        cookies, csrf = [], framing.csrf
     context: dict[str, Any] = dict(
         tenant=tenant,
+        base=f"/embed/{tenant.slug}" if framing else f"/book/{tenant.slug}",
+        framing=framing,
+        keep="&" + urlencode({"parent": framing.parent}) if framing and framing.parent else "",
         services=services,
         offering=offering,
         service=service,
@@ -78,11 +107,12 @@ def _render(
         start=start,
         values=choice,
         errors=errors or {},
-        csrf=security.csrf_token(CSRF_PURPOSE, nonce),
+        csrf=csrf,
         idempotency_key=choice.get("idempotencyKey") or security.new_nonce(),
         intake_types=IntakeFieldType,
     )
-    return page("book.html", status, cookies=cookies, **context)
+    ancestors = framing.ancestors if framing else "'none'"
+    return page("book.html", status, ancestors=ancestors, cookies=cookies, **context)
 
 
 def _intake(service: Service, fields: dict[str, str]) -> dict[str, Any]:
@@ -108,18 +138,34 @@ def book(slug: str) -> Response:
     fields = form(request.raw_body)
     cookie_value = security.read_cookie(request.headers.get("cookie"), security.BOOKING_COOKIE)
     if not security.csrf_ok(CSRF_PURPOSE, cookie_value, fields.get("csrf")):
-        return page(
-            "message.html",
-            403,
-            title="Please try again",
-            text="This form expired or was not sent from our page. Go back, reload the page and book again.",
-            tenant=tenant,
-            next_link=f"/book/{tenant.slug}",
-        )
+        return form_refused(tenant, f"/book/{tenant.slug}")
+    done = book_from_form(tenant, fields, request)
+    if isinstance(done, Response):
+        return done
+    cookies = [manage_cookie(done.appointment.id, tenant.id, done.token)]
+    return redirect(done.checkout_url or f"/manage/{done.appointment.id}", cookies)
+
+
+def form_refused(tenant: Tenant, again: str, ancestors: str = "'none'") -> Response:
+    return page(
+        "message.html",
+        403,
+        ancestors=ancestors,
+        title="Please try again",
+        text="This form expired or was not sent from our page. Go back, reload the page and book again.",
+        tenant=tenant,
+        next_link=again,
+    )
+
+
+def book_from_form(
+    tenant: Tenant, fields: dict[str, str], request: Any, framing: Framing | None = None
+) -> Booked | Response:
+    """Book what the (CSRF-checked) form asks for; the form again with its problems when it cannot."""
     services, _ = _catalog(tenant)
     service = next((s for s in services if s.id == fields.get("service")), None)
     if service is None:
-        return _render(tenant, {}, request, {"service": "Choose a service."}, 400)
+        return booking_form(tenant, {}, request, {"service": "Choose a service."}, 400, framing)
     body = {
         "serviceId": service.id,
         "start": fields.get("start", ""),
@@ -134,17 +180,18 @@ def book(slug: str) -> Response:
         **({"providerId": fields["provider"]} if fields.get("provider") else {}),
     }
     try:
-        done = registry.booking_service().book(
+        return registry.booking_service().book(
             tenant, model_types.validated(appointment_models.NewBooking, body).to_domain()
         )
     except SlotUnavailableError:
         retry = {k: v for k, v in fields.items() if k in ("service", "provider", "tz", "date")}
-        return _render(tenant, retry, request, {"start": "Someone just took that time. Please choose another."}, 409)
+        taken = {"start": "Someone just took that time. Please choose another."}
+        return booking_form(tenant, retry, request, taken, 409, framing)
     except (ValidationError, DomainError) as error:
         problems = {str(k): str(v) for k, v in (error.details.get("fields") or {}).items()}
-        return _render(tenant, fields, request, problems or {"form": error.message}, 400 if problems else 422)
-    cookies = [manage_cookie(done.appointment.id, tenant.id, done.token)]
-    return redirect(done.checkout_url or f"/manage/{done.appointment.id}", cookies)
+        return booking_form(
+            tenant, fields, request, problems or {"form": error.message}, 400 if problems else 422, framing
+        )
 
 
 @route(bp, "/waitlist/{slug}", ["GET"])

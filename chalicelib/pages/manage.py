@@ -17,7 +17,7 @@ from chalicelib.domain.appointments import Appointment, AppointmentStatus
 from chalicelib.domain.errors import SlotUnavailableError
 from chalicelib.domain.ics import CalendarEvent, ics_time, render_ics
 from chalicelib.pages import security
-from chalicelib.pages.common import day_or, form, instant, message_page, route, zone_or
+from chalicelib.pages.common import day_or, form, gone_page, instant, message_page, route, zone_or
 from chalicelib.pages.manage_cookie import clear_manage_cookie, manage_cookie, read_manage_cookie
 from chalicelib.pages.render import page, redirect
 from chalicelib.pages.zones import zone_choices
@@ -122,6 +122,34 @@ def manage_page(appointment_id: str) -> Response:
         error=query.get("error"),
         google_link=google_link(appointment, tenant.name),
         csrf=_csrf(appointment_id, tenant_id, token),
+    )
+
+
+@route(bp, BASE + "/return", ["GET"])
+def checkout_return(appointment_id: str) -> Response:
+    """Where Stripe Checkout sends the client back: a signed reference, never the manage token.
+    With the manage cookie (booked on our page) the full manage page follows; without it (booked
+    through the API, the embed, or a balance link) the booking's state, without actions."""
+    from chalicelib.services.page_links import return_reference_ok
+
+    query = dict(bp.current_request.query_params or {})
+    tenant_id, paid = query.get("t", ""), query.get("paid", "")
+    if not return_reference_ok(
+        tenant_id, appointment_id, paid, query.get("exp", ""), query.get("sig", ""), registry.clock()
+    ):
+        return gone_page()
+    session = _session(appointment_id)
+    if session is not None and session[0] == tenant_id:
+        return redirect(f"/manage/{appointment_id}?" + urlencode({"paid": paid}))
+    appointment = registry.booking_service().get(tenant_id, appointment_id)
+    tenant = registry.tenant_repository().get(tenant_id)
+    return page(
+        "returned.html",
+        tenant=tenant,
+        appointment=appointment,
+        tz=appointment.client.timezone,
+        paid=paid == "1",
+        again=f"/manage/{appointment_id}/return?" + urlencode(query),
     )
 
 

@@ -9,12 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from functools import lru_cache
 from http.cookies import SimpleCookie
 
-from chalicelib import config
-from chalicelib.gateways.secrets import MissingSecretError, secret
-from chalicelib.observability import logger
+from chalicelib.services.page_links import signing_key
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https:; "
@@ -22,17 +19,6 @@ CSP = (
 )
 BOOKING_COOKIE = "bk"
 MANAGE_COOKIE_AGE = 30 * 60  # the manage cookie is short-lived; the mail's link can be opened again
-
-
-@lru_cache(maxsize=1)
-def signing_key() -> bytes:
-    """PAGE_SIGNING_KEY (or its SSM parameter); without one, a key for this process only."""
-    try:
-        return secret("PAGE_SIGNING_KEY").encode()
-    except MissingSecretError:
-        if not config.local_mode():
-            logger.warning("PAGE_SIGNING_KEY missing: form tokens are valid in this process only")
-        return secrets.token_bytes(32)
 
 
 def csrf_token(purpose: str, cookie_value: str) -> str:

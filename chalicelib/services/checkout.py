@@ -11,6 +11,7 @@ from chalicelib.domain.errors import PaymentsNotConfiguredError, UpstreamUnavail
 from chalicelib.domain.payments import Money, application_fee
 from chalicelib.domain.tenant import Tenant
 from chalicelib.gateways.payments import CheckoutRequest, PaymentError, PaymentGateway, PaymentUnavailableError
+from chalicelib.services.page_links import checkout_return_url
 from chalicelib.store.payments import PaymentRepository
 
 BALANCE_LINK_LIFETIME = timedelta(hours=23)
@@ -84,8 +85,8 @@ class CheckoutService:
             product_name=label,
             application_fee_cents=application_fee(amount, config.platform_fee_bps()),
             metadata={"tenantId": tenant.id, "appointmentId": appointment.id, "purpose": purpose},
-            success_url=f"{base}/manage/{appointment.id}?t={tenant.id}&paid=1",
-            cancel_url=f"{base}/manage/{appointment.id}?t={tenant.id}&paid=0",
+            success_url=checkout_return_url(base, tenant.id, appointment.id, True, expires_at),
+            cancel_url=checkout_return_url(base, tenant.id, appointment.id, False, expires_at),
             expires_at=expires_at,
             customer_email=appointment.client.email,
             save_card=save_card,

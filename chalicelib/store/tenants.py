@@ -38,6 +38,7 @@ def _to_item(tenant: Tenant) -> TenantItem:
             "smsEnabled": tenant.sms_enabled,
             "stripeAccountId": tenant.stripe_account_id,
             "invoicing": invoicing_to_data(tenant.invoicing),
+            "allowedOrigins": list(tenant.allowed_origins),
         },
         created_at=tenant.created_at,
         updated_at=tenant.updated_at,
@@ -66,6 +67,7 @@ def _from_item(item: TenantItem) -> Tenant:
         sms_enabled=bool(settings.get("smsEnabled", False)),
         stripe_account_id=settings.get("stripeAccountId"),
         **invoicing_from_data(settings.get("invoicing")),
+        allowed_origins=tuple(str(o) for o in settings.get("allowedOrigins") or ()),
         version=int(item.version or 0),
     )
 

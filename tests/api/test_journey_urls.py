@@ -27,7 +27,7 @@ from chalicelib.gateways.mail import InMemoryMailGateway
 from infra.local.pumps import StreamPump
 from tests.api.booking_support import MONDAY, NOW, Shop, freeze, local
 from tests.api.conftest import Api
-from tests.api.payments_support import paid
+from tests.api.payments_support import paid, session_id
 from tests.conftest import PROJECT_DIR
 
 TEXT_URL = re.compile(r"(?:https?|mailto):[^\s<>\"']+")
@@ -100,6 +100,8 @@ def problems_with(url: str, stripe_base: str) -> tuple[str | None, str | None]:
         return "a repeated or empty query parameter", None
     origin = f"{parts.scheme}://{parts.netloc}"
     if origin == config.public_base_url():
+        if "token" in query and not HOSTED_PAGES["manage"].fullmatch(parts.path):
+            return "a token outside the mail's manage link", None
         for page, shape in HOSTED_PAGES.items():
             if shape.fullmatch(parts.path):
                 if page == "manage" and "token" not in query:
@@ -111,6 +113,13 @@ def problems_with(url: str, stripe_base: str) -> tuple[str | None, str | None]:
     if url.startswith(stripe_base):
         return (None if re.fullmatch(r"/pay/cs_test_\w+", parts.path) else "not a Checkout page"), None
     return f"an unknown host {parts.netloc}", None
+
+
+def _open(shop: Shop, url: str) -> Any:
+    """GET one of our URLs through the app (no cookie: a new browser, or Stripe's redirect)."""
+    parts = urlparse(url)
+    assert f"{parts.scheme}://{parts.netloc}" == config.public_base_url(), url
+    return shop.api.client.http.get(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
 def test_every_url_in_the_mail_and_answers_of_a_journey_is_well_formed_and_served(
@@ -129,6 +138,13 @@ def test_every_url_in_the_mail_and_answers_of_a_journey_is_well_formed_and_serve
     appointment_id = booked["appointment"]["id"]
     paid(shop, booked)
     stream.run_once()
+    session = shop.api.stripe.get(session_id(booked))
+    returns = {"success": session["success_url"], "cancel": session["cancel_url"]}
+    assert returns["success"] != returns["cancel"]
+    for outcome, url in returns.items():  # where Checkout sends the client back, opened without any cookie
+        page = _open(shop, url)
+        assert page.status_code == 200, (outcome, url, page.body)
+        assert "<h1>Confirmed: Facial</h1>" in page.body.decode(), (outcome, page.body)
     status, moved = shop.public(
         "POST", appointment_id, "reschedule", {"token": booked["manage"]["token"], "start": local(MONDAY, "13:00")}
     )
@@ -140,7 +156,12 @@ def test_every_url_in_the_mail_and_answers_of_a_journey_is_well_formed_and_serve
     answers.append(cancelled)
     stream.run_once()
 
+    for outcome, url in returns.items():  # still a page after the cancellation
+        page = _open(shop, url)
+        assert page.status_code == 200 and "<h1>Cancelled</h1>" in page.body.decode(), (outcome, page.body)
+
     collected = [("answer", url) for body in answers for url in urls_in_answer(body)]
+    collected += [(f"Checkout {outcome} URL", url) for outcome, url in returns.items()]
     collected += [(f"mail {m.tags['kind']} to {m.recipient}", url) for m in mail.sent for url in urls_in_mail(m.raw)]
 
     in_mail = [url for where, url in collected if where.startswith("mail")]
@@ -170,6 +191,7 @@ def test_every_url_in_the_mail_and_answers_of_a_journey_is_well_formed_and_serve
         ("http://127.0.0.1:8000/manage/apt_1?token=", "a repeated or empty query parameter"),
         ("https://evil.example/manage/apt_1?token=x", "an unknown host evil.example"),
         ("127.0.0.1:8000/manage/apt_1", "not an absolute http(s) URL"),
+        ("http://127.0.0.1:8000/manage/apt_1/return?token=x", "a token outside the mail's manage link"),
     ],
 )
 def test_the_url_check_catches_what_it_should(url: str, problem: str, monkeypatch: pytest.MonkeyPatch) -> None:

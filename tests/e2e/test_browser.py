@@ -14,9 +14,11 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -380,5 +382,126 @@ def test_a_deposit_paid_through_checkout_lands_on_confirmed(
         expect(heading).to_contain_text("Confirmed")
         assert "/manage/" in page.url and "token=" not in page.url, page.url
         audit(page, "deposit-2-confirmed")
+    finally:
+        context.close()
+
+
+# --- the embed widget on another site ----------------------------------------------------
+
+PARTNER_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Partner salon</title></head>
+<body><h1>Partner salon</h1><p id="log">no booking yet</p>
+<script src="/listen.js"></script>
+<script src="{api}/static/embed.js" data-tenant="demo" data-title="Book with Demo Studio" async></script>
+</body></html>
+"""
+PARTNER_SCRIPT = """window.booked = [];
+document.addEventListener("scheduling:booked", function (event) {
+  window.booked.push(event.detail);
+  document.getElementById("log").textContent = "booked " + event.detail.appointmentId;
+});
+"""
+
+
+class PartnerSite:
+    """A tenant's own site on another local origin: one page with the widget, one listening script."""
+
+    def __init__(self, api_url: str) -> None:
+        page, script = PARTNER_PAGE.format(api=api_url).encode(), PARTNER_SCRIPT.encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body, kind = (script, "text/javascript") if self.path == "/listen.js" else (page, "text/html")
+                self.send_response(200)
+                self.send_header("Content-Type", f"{kind}; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def origin(self) -> str:
+        """`localhost`, not the stack's `127.0.0.1`: another site, so the frame is truly cross-site."""
+        return f"http://localhost:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def partners(shop: FreeShop) -> Iterator[tuple[PartnerSite, PartnerSite]]:
+    """Two partner sites; the demo tenant allows the first only."""
+    allowed, foreign = PartnerSite(shop.api_url), PartnerSite(shop.api_url)
+    admin = {"Authorization": f"Bearer {shop.secret_key}"}
+    try:
+        patched = requests.patch(
+            f"{shop.api_url}/v1/admin/tenant", json={"allowedOrigins": [allowed.origin]}, headers=admin, timeout=30
+        )
+        assert patched.status_code == 200, patched.text
+        yield allowed, foreign
+    finally:
+        requests.patch(f"{shop.api_url}/v1/admin/tenant", json={"allowedOrigins": []}, headers=admin, timeout=30)
+        allowed.close()
+        foreign.close()
+
+
+def test_the_widget_on_an_allowed_site_books_and_tells_the_parent(
+    browser: Browser, shop: FreeShop, partners: tuple[PartnerSite, PartnerSite], audit: Audit
+) -> None:
+    allowed, _ = partners
+    context = _context(browser, shop)
+    try:
+        page = context.new_page()
+        page.goto(allowed.origin + "/")
+        frame = page.frame_locator("iframe[title='Book with Demo Studio']")
+        expect(frame.get_by_role("heading", level=1)).to_contain_text("Book with")
+        page.screenshot(path=str(audit.artefacts / "embed-1-partner.png"), full_page=True)
+
+        frame.get_by_label(re.compile(r"^Browser 30 ")).check()
+        frame.get_by_role("button", name="Next").click()
+        frame.get_by_label("With").select_option(label="Browser Provider")
+        frame.get_by_label("Date").fill(_day(shop, 5).isoformat())
+        frame.get_by_role("button", name="Show times").click()
+        frame.locator("ul.times button").nth(3).click()
+        frame.get_by_label("Name").fill("Ela Embed")
+        frame.get_by_label("Email").fill(f"embed-{int(time.time())}@example.test")
+        frame.get_by_role("button", name="Book").click()
+        expect(frame.get_by_role("heading", level=1)).to_contain_text("Confirmed")
+
+        # THEN the parent page received the event (from the booking host, checked by embed.js)
+        expect(page.locator("#log")).to_have_text(re.compile(r"^booked apt_\w+$"))
+        booked = page.evaluate("() => window.booked")
+        assert len(booked) == 1 and booked[0]["status"] == "confirmed", booked
+        height = page.evaluate("() => document.querySelector('iframe').style.height")
+        assert height != "720px", height  # resized to the frame's content by its height messages
+        page.screenshot(path=str(audit.artefacts / "embed-2-booked.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_a_site_that_is_not_allowed_cannot_frame_the_booking_page(
+    browser: Browser, shop: FreeShop, partners: tuple[PartnerSite, PartnerSite], audit: Audit
+) -> None:
+    _, foreign = partners
+    context = _context(browser, shop)
+    refusals: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("console", lambda message: refusals.append(message.text))
+        page.goto(foreign.origin + "/")
+        expect(page.locator("iframe")).to_be_attached()
+        page.wait_for_timeout(2000)
+        frame = page.frame_locator("iframe")
+        assert frame.get_by_role("heading", name=re.compile("Book with")).count() == 0
+        assert page.evaluate("() => window.booked") == []
+        assert any("frame-ancestors" in text for text in refusals), refusals
+        page.screenshot(path=str(audit.artefacts / "embed-3-refused.png"), full_page=True)
     finally:
         context.close()
