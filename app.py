@@ -21,6 +21,7 @@ from chalicelib.api import (
     public,
     public_booking,
     queues,
+    waitlist,
     webhooks,
 )
 from chalicelib.api.errors import api_error_shape
@@ -51,6 +52,7 @@ for blueprint in (
     admin_payments.bp,
     admin_reports.bp,
     admin_invoices.bp,
+    waitlist.bp,
     public.bp,
     public_booking.bp,
     openapi.bp,

@@ -42,3 +42,10 @@ def clients_report(caller: Caller, query: report_models.RangeQuery) -> report_mo
     """Visits and money per client, with lifetime value"""
     rows, totals = registry.reports().clients(caller.tenant, query.first, query.last)
     return report_models.ClientReport.build("clients", (query.first, query.last), caller.tenant, rows, totals)
+
+
+@api_route(bp, "/v1/admin/reports/waitlist", "GET", auth="admin", files=FILES)
+def waitlist_report(caller: Caller, query: report_models.RangeQuery) -> report_models.WaitlistReport:
+    """Freed times, offers and how many the waitlist filled"""
+    rows, totals = registry.waitlist_offers().report(caller.tenant, query.first, query.last)
+    return report_models.WaitlistReport.build("waitlist", (query.first, query.last), caller.tenant, rows, totals)

@@ -245,6 +245,7 @@ class WaitlistOffer:
     created_at: datetime
     expires_at: datetime
     round: int
+    round_sk: str = ""
     sent_at: datetime | None = None
     closed_at: datetime | None = None
     appointment_id: str | None = None
@@ -277,3 +278,36 @@ def median(values: list[float]) -> float | None:
     if len(ordered) % 2:
         return ordered[middle]
     return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+@dataclass(frozen=True)
+class FreedSlot:
+    """The waitlist's record of one provider's start: its current round of offers."""
+
+    tenant_id: str
+    provider_id: str
+    service_id: str
+    start: datetime
+    end: datetime
+    occupied_start: datetime
+    occupied_end: datetime
+    status: SlotStatus
+    round: int
+    freed_at: datetime
+    cause: str
+    round_sk: str
+    current_offer_id: str | None = None
+    offered_entry_ids: tuple[str, ...] = ()
+
+    @property
+    def freed(self) -> FreedTime:
+        return FreedTime(self.provider_id, self.service_id, self.start, self.end)
+
+
+@dataclass(frozen=True)
+class FreedRound:
+    """One freeing of a time as the report counts it."""
+
+    freed_at: datetime
+    offers: int
+    filled_at: datetime | None

@@ -37,8 +37,10 @@ from chalicelib.store.tenants import TenantRepository
 if TYPE_CHECKING:
     from chalicelib.services.invoicing import Invoicing
     from chalicelib.services.receipts import Receipts
+    from chalicelib.services.waitlist_effects import WaitlistEffects
 
 SCHEDULED_EFFECT = "schedule"
+WAITLIST_TYPES = frozenset({"WaitlistEntry", "WaitlistOffer"})
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class Dispatcher:
         clock: Callable[[], datetime],
         refund_queue: QueueGateway,
         money_effects: MoneyEffects | None = None,
+        waitlist: Callable[[], WaitlistEffects] | None = None,
     ) -> None:
         self._ledger = ledger
         self._audit = audit
@@ -108,6 +111,7 @@ class Dispatcher:
         self._clock = clock
         self._refund_queue = refund_queue
         self._money_effects = money_effects
+        self._waitlist = waitlist
 
     def handle_batch(self, changes: Iterable[tuple[str, Callable[[], TableChange]]]) -> list[str]:
         """Records in order; at the first failure stop and report it (the stream resumes there).
@@ -138,6 +142,8 @@ class Dispatcher:
             self._enqueue_refund(change.tenant_id, change.new)
         elif change.item_type == "LedgerEntry" and change.event_name == "INSERT" and change.new:
             self._ledger_effects(change.tenant_id, change.new)
+        elif change.item_type in WAITLIST_TYPES and self._waitlist is not None:
+            self._waitlist().item_changed(change)
 
     def _ledger_effects(self, tenant_id: str, image: dict[str, Any]) -> None:
         """A payment or refund just recorded: the client's receipt and, on an invoiced
@@ -215,6 +221,8 @@ class Dispatcher:
             self._unschedule_earlier(new)
         else:  # expired, completed, no-show: nothing more to remind anyone of
             self._unschedule_earlier(new)
+        if self._waitlist is not None:  # freed times go to the waitlist; bookings retire entries
+            self._waitlist().appointment_changed(change.old_appointment, new, transition.value)
 
     def _once(self, appointment: Appointment, effect: str, run: Callable[[], dict[str, Any] | None]) -> None:
         self._ledger.once(appointment.tenant_id, appointment.id, appointment.version, effect, self._clock, run)
