@@ -29,6 +29,7 @@ from chalicelib.observability import logger, metrics
 from chalicelib.pages import assets as page_assets
 from chalicelib.pages import booking as booking_pages
 from chalicelib.pages import manage as manage_pages
+from chalicelib.pages import waitlist as waitlist_pages
 
 app = Chalice(app_name="scheduling")
 app.debug = False
@@ -61,6 +62,7 @@ for blueprint in (
     queues.bp,
     booking_pages.bp,
     manage_pages.bp,
+    waitlist_pages.bp,
     page_assets.bp,
 ):
     app.register_blueprint(blueprint)

@@ -141,7 +141,7 @@ class TenantSettings(Body):
             **self.model_dump(include={"prices_include_tax", "paper_size"}),
             address=self.address.to_domain(),
             **self.model_dump(include={"waitlist_offer_minutes", "waitlist_offers_per_hour"}),
-            waitlist_weights=self.waitlist_weights.model_dump(),
+            waitlist_weights=self.waitlist_weights.model_dump(exclude_defaults=True),  # only what was changed
             updated_at=now,
         )
 

@@ -329,3 +329,99 @@ def test_the_waitlist_report_counts_freed_offered_filled(
         "offersExpired": 0,
     }
     assert report["rows"] == [{"day": "2027-03-01", "freedSlots": 1, "filled": 1, "offersSent": 2}]
+
+
+def test_an_offer_for_a_paid_service_goes_through_checkout(
+    waitlist: Waitlist, shop: Shop, mail: InMemoryMailGateway
+) -> None:
+    from tests.api.payments_support import paid
+
+    facial = shop.service(
+        name="Facial", durationMinutes=60, slotIntervalMinutes=60, priceCents=10_000, depositCents=2_000
+    )
+    shop.provider([facial], name="Dana")
+    booked = shop.booked(facial, TEN, client=ZED)
+    paid(shop, booked)
+    _join_in_order(waitlist, facial, "Ann")
+    _cancel(shop, booked["appointment"]["id"])
+    drain(waitlist.stream)
+    ann = offer_link(mail, "ann@example.test")
+    status, accepted = waitlist.answer(ann, "accept")
+    assert status == 201, accepted
+    assert accepted["appointment"]["status"] == "pending"
+    assert accepted["appointment"]["amountDueNowCents"] == 2_000
+    assert accepted["checkoutUrl"]
+    assert TEN not in shop.slots(facial)  # the offer's hold became the booking's hold
+    assert paid(shop, accepted)
+    status, body = shop.public("GET", accepted["appointment"]["id"], token=accepted["manage"]["token"])
+    assert status == 200 and body["status"] == "confirmed", body
+
+
+def test_expired_and_used_offer_tokens_answer_410(
+    waitlist: Waitlist, shop: Shop, cut: dict[str, Any], mail: InMemoryMailGateway
+) -> None:
+    booked = shop.booked(cut, TEN, client=ZED)
+    _join_in_order(waitlist, cut, "Ann", "Bob")
+    _cancel(shop, booked["appointment"]["id"])
+    drain(waitlist.stream)
+    ann = offer_link(mail, "ann@example.test")
+    freeze(NOW + timedelta(minutes=16))  # the offer's 15 minutes are over, its schedule not yet run
+    for action in ("accept", "decline"):
+        status, body = waitlist.answer(ann, action)
+        assert status == 410, body
+        assert body["error"]["code"] == "token_gone"
+    assert waitlist.expire(ann)["outcome"].startswith("expired")
+    drain(waitlist.stream)
+    bob = offer_link(mail, "bob@example.test")
+    status, body = waitlist.answer(bob, "decline")
+    assert status == 200, body
+    status, body = waitlist.answer(bob, "decline")
+    assert status == 410, body
+    status, body = waitlist.answer(type(bob)(bob.resource_id, "forged", bob.tenant), "accept")
+    assert status == 410, body
+
+
+def test_the_offer_records_its_score_and_goes_to_the_vip_first(
+    waitlist: Waitlist, shop: Shop, cut: dict[str, Any], mail: InMemoryMailGateway
+) -> None:
+    booked = shop.booked(cut, TEN, client=ZED)
+    _, bob = _join_in_order(waitlist, cut, "Ann", "Bob")
+    status, _ = waitlist.admin("PATCH", f"/{bob['id']}", {"vip": True})
+    assert status == 200
+    _cancel(shop, booked["appointment"]["id"])
+    drain(waitlist.stream)
+    assert mails(mail, "waitlist-offer", "ann@example.test") == []
+    link = offer_link(mail, "bob@example.test")
+    status, body = shop.api.call(
+        "GET", f"/v1/public/waitlist/offers/{link.resource_id}?token={link.token}", public_key=shop.public_key
+    )
+    assert status == 200, body
+    parts = body["offer"]["scoreParts"]
+    assert parts["vip"] == 100 and parts["serviceMatch"] == 20 and parts["providerPreference"] == 0
+    assert body["offer"]["score"] == pytest.approx(sum(parts.values()))
+
+
+def test_a_reschedule_away_frees_the_old_time_for_the_waitlist(
+    waitlist: Waitlist, shop: Shop, cut: dict[str, Any], mail: InMemoryMailGateway
+) -> None:
+    booked = shop.booked(cut, TEN, client=ZED)
+    _join_in_order(waitlist, cut, "Ann")
+    status, moved = shop.admin("POST", f"/{booked['appointment']['id']}/reschedule", {"start": local(MONDAY, "14:00")})
+    assert status == 200, moved
+    drain(waitlist.stream)
+    link = offer_link(mail, "ann@example.test")
+    status, accepted = waitlist.answer(link, "accept")
+    assert status == 201 and accepted["appointment"]["start"] == TEN, accepted
+
+
+def test_the_waitlist_settings_are_tenant_settings(shop: Shop) -> None:
+    status, tenant = shop.api.call("GET", "/v1/admin/tenant", key=shop.key)
+    assert status == 200
+    assert tenant["waitlistOfferMinutes"] == 15 and tenant["waitlistOffersPerHour"] == 25
+    assert tenant["waitlistWeights"]["vip"] == 100
+    shop.settings(waitlistOfferMinutes=5, waitlistWeights={"vip": 0})
+    status, tenant = shop.api.call("GET", "/v1/admin/tenant", key=shop.key)
+    assert tenant["waitlistOfferMinutes"] == 5 and tenant["waitlistWeights"]["vip"] == 0
+    assert tenant["waitlistWeights"]["timeWaited"] == 30
+    status, body = shop.api.call("PATCH", "/v1/admin/tenant", {"waitlistOfferMinutes": 0}, key=shop.key)
+    assert status == 400, body
