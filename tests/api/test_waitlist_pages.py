@@ -54,7 +54,9 @@ def _post(shop: Shop, path: str, link: Link, cookie: str, csrf: str) -> Any:
     return shop.api.client.http.post(path, headers={**FORM, "Cookie": cookie}, body=body)
 
 
-def test_the_confirmation_page_confirms_only_when_its_button_is_pressed(waitlist: Waitlist, cut: dict[str, Any]) -> None:
+def test_the_confirmation_page_confirms_only_when_its_button_is_pressed(
+    waitlist: Waitlist, cut: dict[str, Any]
+) -> None:
     shop = waitlist.shop
     status, body = waitlist.join(cut, "Ann")
     assert status == 201
