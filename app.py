@@ -21,6 +21,7 @@ from chalicelib.api import (
     public,
     public_booking,
     queues,
+    waitlist,
     webhooks,
 )
 from chalicelib.api.errors import api_error_shape
@@ -29,6 +30,7 @@ from chalicelib.pages import assets as page_assets
 from chalicelib.pages import booking as booking_pages
 from chalicelib.pages import embed as embed_pages
 from chalicelib.pages import manage as manage_pages
+from chalicelib.pages import waitlist as waitlist_pages
 
 app = Chalice(app_name="scheduling")
 app.debug = False
@@ -52,6 +54,7 @@ for blueprint in (
     admin_payments.bp,
     admin_reports.bp,
     admin_invoices.bp,
+    waitlist.bp,
     public.bp,
     public_booking.bp,
     openapi.bp,
@@ -61,6 +64,7 @@ for blueprint in (
     booking_pages.bp,
     embed_pages.bp,
     manage_pages.bp,
+    waitlist_pages.bp,
     page_assets.bp,
 ):
     app.register_blueprint(blueprint)

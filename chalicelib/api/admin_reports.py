@@ -52,3 +52,10 @@ def reconciliation_report(caller: Caller, query: report_models.RangeQuery) -> re
     return report_models.ReconciliationReport.build(
         "reconciliation", (query.first, query.last), caller.tenant, rows, totals
     )
+
+
+@api_route(bp, "/v1/admin/reports/waitlist", "GET", auth="admin", files=FILES)
+def waitlist_report(caller: Caller, query: report_models.RangeQuery) -> report_models.WaitlistReport:
+    """Freed times, offers and how many the waitlist filled"""
+    rows, totals = registry.waitlist_offers().report(caller.tenant, query.first, query.last)
+    return report_models.WaitlistReport.build("waitlist", (query.first, query.last), caller.tenant, rows, totals)

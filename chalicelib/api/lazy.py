@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # `as` re-exports them for mypy
     from chalicelib.api import payment_models as payment_models
     from chalicelib.api import report_models as report_models
     from chalicelib.api import tenant_models as tenant_models
+    from chalicelib.api import waitlist_models as waitlist_models
     from chalicelib.domain import catalog as catalog
     from chalicelib.domain import slots as slots
     from chalicelib.services import auth as auth
@@ -58,6 +59,7 @@ else:
     payment_models = LazyModule("chalicelib.api.payment_models")
     report_models = LazyModule("chalicelib.api.report_models")
     tenant_models = LazyModule("chalicelib.api.tenant_models")
+    waitlist_models = LazyModule("chalicelib.api.waitlist_models")
     catalog = LazyModule("chalicelib.domain.catalog")
     slots = LazyModule("chalicelib.domain.slots")
     auth = LazyModule("chalicelib.services.auth")

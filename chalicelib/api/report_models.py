@@ -221,3 +221,26 @@ UtilizationReport = Report[UtilizationRow, UtilizationTotals]
 ServiceReport = Report[ServiceRow, ServiceTotals]
 ClientReport = Report[ClientRow, ClientTotals]
 ReconciliationReport = Report[DifferenceRow, ReconciliationTotals]
+
+
+class WaitlistRow(ReportRow):
+    CHART: ClassVar[tuple[str, str]] = ("day", "filled")
+    day: Day = Field(description="a local date of the tenant's zone")
+    freed_slots: int = Field(description="times freed that day")
+    filled: int = Field(description="of those, taken by a waitlist offer")
+    offers_sent: int = Field(description="offer mails sent that day")
+
+
+class WaitlistTotals(Body):
+    freed_slots: int
+    offered: int = Field(description="freed times offered to at least one entry")
+    filled: int
+    fill_rate: float = Field(ge=0, le=1, description="filled / freedSlots")
+    median_minutes_to_fill: float | None = Field(description="from freeing to the accepting booking")
+    offers_sent: int
+    offers_accepted: int
+    offers_declined: int
+    offers_expired: int
+
+
+WaitlistReport = Report[WaitlistRow, WaitlistTotals]

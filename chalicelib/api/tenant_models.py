@@ -97,6 +97,19 @@ class PostalAddress(Body):
         return Address(**self.model_dump())
 
 
+Weight = Annotated[float, Field(ge=0, le=1000, strict=False)]
+
+
+class WaitlistWeights(Body):
+    """Points for each part of a waitlist score (each part is its weight times a factor in 0..1)."""
+
+    vip: Weight = 100.0
+    service_match: Weight = 20.0  # the entry wants the freed time's own service
+    provider_preference: Weight = 30.0  # the entry asked for the freed time's provider
+    window_fit: Weight = 10.0  # times the freed time's share of the entry's window
+    time_waited: Weight = 30.0  # earned linearly over 30 days of waiting
+
+
 class TenantSettings(Body):
     """Every setting PATCH /v1/admin/tenant accepts; GET returns each of them."""
 
@@ -127,6 +140,11 @@ class TenantSettings(Body):
         description="sites that may frame /embed/{slug} and call /v1/public/* from a browser (CORS); "
         "https only (http for localhost), stored as browsers send Origin",
     )
+    waitlist_offer_minutes: int = Field(15, ge=1, le=1440, description="how long a waitlist offer holds a time")
+    waitlist_offers_per_hour: int = Field(
+        25, ge=1, le=10_000, description="offer mails per clock hour; more wait for the next hour"
+    )
+    waitlist_weights: WaitlistWeights = WaitlistWeights()
     slug: Slug | None = Field(None, description="set when the tenant opens; another value here is a 400")
 
     def apply_to(self, tenant: Tenant, now: datetime) -> Tenant:
@@ -144,6 +162,8 @@ class TenantSettings(Body):
             **self.model_dump(include={"prices_include_tax", "paper_size"}),
             allowed_origins=tuple(self.allowed_origins),
             address=self.address.to_domain(),
+            **self.model_dump(include={"waitlist_offer_minutes", "waitlist_offers_per_hour"}),
+            waitlist_weights=self.waitlist_weights.model_dump(exclude_defaults=True),  # only what was changed
             updated_at=now,
         )
 

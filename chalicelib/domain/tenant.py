@@ -79,6 +79,10 @@ class Tenant:
     sms_enabled: bool = False  # reminders also go by SMS to clients who gave a phone number
     stripe_account_id: str | None = None  # the tenant's Stripe connected account
     allowed_origins: tuple[str, ...] = ()  # sites that may frame /embed and call the public API (CORS)
+    # waitlist (issue 13): how long an offer holds a freed time, offer mails per hour, score weights
+    waitlist_offer_minutes: int = 15
+    waitlist_offers_per_hour: int = 25
+    waitlist_weights: dict[str, float] = field(default_factory=dict)
     version: int = 0
 
     @property

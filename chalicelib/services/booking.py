@@ -87,6 +87,15 @@ class BookingRequest:
 
 
 @dataclass(frozen=True)
+class HeldTime:
+    """A waitlist offer's hold that a booking takes over: the offer's lock quanta may be claimed,
+    its hold does not count against the start, and `also(appointment_id)` commits with the booking."""
+
+    owner: str
+    also: Callable[[str], TransactionPart]
+
+
+@dataclass(frozen=True)
 class Booked:
     """An appointment and a fresh self-service token for its current version."""
 
@@ -122,7 +131,7 @@ class BookingService:
         self._payments = payments
 
     # creating ---------------------------------------------------------------------------
-    def book(self, tenant: Tenant, request: BookingRequest) -> Booked:
+    def book(self, tenant: Tenant, request: BookingRequest, held: HeldTime | None = None) -> Booked:
         now = self._clock()
         claim = None
         if request.idempotency_key:
@@ -131,6 +140,8 @@ class BookingService:
             if replay is not None:
                 return replay
         view = self._views.around(tenant, request.start - timedelta(days=1), request.start + timedelta(days=1), now)
+        if held is not None:
+            view = replace(view, appointments=[a for a in view.appointments if a.id != held.owner])
         service = view.snapshot.services.get(request.service_id)
         if service is None or not service.active:
             raise NotFoundError("No such service.")
@@ -148,7 +159,7 @@ class BookingService:
             appointment = self._new_appointment(tenant, service, provider, view, request, due, now)
             minted = mint_token(appointment)
             try:
-                self._create(appointment, minted.record, claim, now)
+                self._create(appointment, minted.record, claim, now, held)
             except SlotUnavailableError as error:
                 last_error = error
                 if request.provider_id is not None:
@@ -164,11 +175,24 @@ class BookingService:
         raise last_error
 
     def _create(
-        self, appointment: Appointment, token: ActionToken, claim: IdempotencyClaim | None, now: datetime
+        self,
+        appointment: Appointment,
+        token: ActionToken,
+        claim: IdempotencyClaim | None,
+        now: datetime,
+        held: HeldTime | None = None,
     ) -> None:
         start, end = appointment.occupied
         if not appointment.is_group:
-            self._appointments.create(appointment, lock_quanta(start, end), token, now, claim)
+            self._appointments.create(
+                appointment,
+                lock_quanta(start, end),
+                token,
+                now,
+                claim,
+                hold_owner=held.owner if held else None,
+                also=held.also(appointment.id) if held else None,
+            )
             return
         # A class's first seat claims the session's time; later seats only count.
         exists = self._appointments.session_exists(

@@ -38,8 +38,10 @@ if TYPE_CHECKING:
     from chalicelib.services.client_money import ClientMoney
     from chalicelib.services.invoicing import Invoicing
     from chalicelib.services.receipts import Receipts
+    from chalicelib.services.waitlist_effects import WaitlistEffects
 
 SCHEDULED_EFFECT = "schedule"
+WAITLIST_TYPES = frozenset({"WaitlistEntry", "WaitlistOffer"})
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class Dispatcher:
         clock: Callable[[], datetime],
         refund_queue: QueueGateway,
         money_effects: MoneyEffects | None = None,
+        waitlist: Callable[[], WaitlistEffects] | None = None,
     ) -> None:
         self._ledger = ledger
         self._audit = audit
@@ -110,6 +113,7 @@ class Dispatcher:
         self._clock = clock
         self._refund_queue = refund_queue
         self._money_effects = money_effects
+        self._waitlist = waitlist
 
     def handle_batch(self, changes: Iterable[tuple[str, Callable[[], TableChange]]]) -> list[str]:
         """Records in order; at the first failure stop and report it (the stream resumes there).
@@ -140,6 +144,8 @@ class Dispatcher:
             self._enqueue_refund(change.tenant_id, change.new)
         elif change.item_type == "LedgerEntry" and change.event_name == "INSERT" and change.new:
             self._ledger_effects(change.tenant_id, change.new)
+        elif change.item_type in WAITLIST_TYPES and self._waitlist is not None:
+            self._waitlist().item_changed(change)
 
     def _ledger_effects(self, tenant_id: str, image: dict[str, Any]) -> None:
         """A payment or refund just recorded: the client's receipt and, on an invoiced
@@ -220,6 +226,8 @@ class Dispatcher:
             self._credit_uncollected(new)
         else:  # expired, completed, no-show: nothing more to remind anyone of
             self._unschedule_earlier(new)
+        if self._waitlist is not None:  # freed times go to the waitlist; bookings retire entries
+            self._waitlist().appointment_changed(change.old_appointment, new, transition.value)
 
     def _credit_uncollected(self, appointment: Appointment) -> None:
         """An invoiced appointment cancelled with money still due: a credit note for that balance.

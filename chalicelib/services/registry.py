@@ -52,7 +52,11 @@ if TYPE_CHECKING:  # imported where built: the API's functions never load mail t
     from chalicelib.services.receipts import Receipts
     from chalicelib.services.scheduled_tasks import ScheduledTasks
     from chalicelib.services.stripe_events import StripeEvents
+    from chalicelib.services.waitlist import WaitlistService
+    from chalicelib.services.waitlist_effects import WaitlistEffects
+    from chalicelib.services.waitlist_offers import WaitlistOffers
     from chalicelib.store.invoices import InvoiceRepository
+    from chalicelib.store.waitlist import WaitlistRepository
 
 T = TypeVar("T")
 _instances: dict[str, Any] = {}
@@ -235,6 +239,7 @@ def dispatcher() -> Dispatcher:
             clock,
             refund_queue(),
             MoneyEffects(invoicing, receipts, client_money),
+            waitlist_effects,
         ),
     )
 
@@ -244,7 +249,9 @@ def scheduled_tasks() -> ScheduledTasks:
 
     return _once(
         "scheduled_tasks",
-        lambda: ScheduledTasks(appointment_repository(), booking_service(), notifier(), effect_ledger(), clock),
+        lambda: ScheduledTasks(
+            appointment_repository(), booking_service(), notifier(), effect_ledger(), clock, waitlist_offers
+        ),
     )
 
 
@@ -336,5 +343,48 @@ def receipts() -> Receipts:
         "receipts",
         lambda: Receipts(
             tenant_repository(), appointment_repository(), suppression_repository(), mail_gateway(), clock
+        ),
+    )
+
+
+def waitlist_repository() -> WaitlistRepository:
+    from chalicelib.store.waitlist import WaitlistRepository
+
+    return _once("waitlist_repository", WaitlistRepository)
+
+
+def waitlist_service() -> WaitlistService:
+    from chalicelib.services.waitlist import WaitlistService
+
+    return _once("waitlist_service", lambda: WaitlistService(waitlist_repository(), catalog_repository(), clock))
+
+
+def waitlist_offers() -> WaitlistOffers:
+    from chalicelib.services.waitlist_offers import WaitlistOffers
+
+    return _once(
+        "waitlist_offers",
+        lambda: WaitlistOffers(
+            tenant_repository(), tenant_views(), waitlist_repository(), booking_service(), scheduler_gateway, clock
+        ),
+    )
+
+
+def waitlist_effects() -> WaitlistEffects:
+    """Imported where built: the mail templates load only on the stream's path."""
+    from chalicelib.services.waitlist_effects import WaitlistEffects
+
+    return _once(
+        "waitlist_effects",
+        lambda: WaitlistEffects(
+            effect_ledger(),
+            tenant_repository(),
+            catalog_repository(),
+            waitlist_repository(),
+            waitlist_service(),
+            waitlist_offers(),
+            mail_gateway(),
+            suppression_repository(),
+            clock,
         ),
     )

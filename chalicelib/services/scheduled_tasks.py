@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.appointments import AppointmentStatus
 from chalicelib.domain.errors import NotFoundError
@@ -22,6 +22,11 @@ from chalicelib.store import read_memo
 from chalicelib.store.appointments import AppointmentRepository
 from chalicelib.store.effects import EffectLedger
 
+if TYPE_CHECKING:
+    from chalicelib.services.waitlist_offers import WaitlistOffers
+
+WAITLIST_TASKS = frozenset({"waitlist_offer_expiry", "waitlist_send_queued"})  # waitlist_offers.WAITLIST_TASKS
+
 
 class ScheduledTasks:
     def __init__(
@@ -31,7 +36,9 @@ class ScheduledTasks:
         notifier: Notifier,
         ledger: EffectLedger,
         clock: Callable[[], datetime],
+        waitlist: Callable[[], WaitlistOffers] | None = None,
     ) -> None:
+        self._waitlist = waitlist
         self._appointments = appointments
         self._booking = booking
         self._notifier = notifier
@@ -40,6 +47,8 @@ class ScheduledTasks:
 
     def run(self, payload: dict[str, Any]) -> dict[str, str]:
         task = payload.get("task")
+        if task in WAITLIST_TASKS and self._waitlist is not None:  # offer expiry, queued offer mails
+            return self._waitlist().run_task(payload)
         try:
             tenant_id, appointment_id, version = payload["tenantId"], payload["appointmentId"], int(payload["version"])
         except (KeyError, TypeError, ValueError):

@@ -40,6 +40,7 @@ from chalicelib.store.models import (
     SessionItem,
     TableItem,
     TokenItem,
+    WaitlistOfferItem,
     version_kwargs,
 )
 from chalicelib.store.table import ensure_bound, transaction
@@ -219,8 +220,17 @@ class AppointmentRepository:
         ensure_bound()
         low = keys.time_sort_key(to_iso(start - MAX_OCCUPANCY_SPAN), "")
         high = keys.time_sort_key(to_iso(end), "~")
-        query = AppointmentItem.gsi1.query(keys.occupancy_gsi_pk(tenant_id), AppointmentItem.gsi1sk.between(low, high))
-        return [to_appointment(item) for item in query if isinstance(item, AppointmentItem)]
+        # The base model's index: a subclass's query filters on its own discriminator.
+        query = TableItem.gsi1.query(keys.occupancy_gsi_pk(tenant_id), TableItem.gsi1sk.between(low, high))
+        from chalicelib.store.waitlist import offer_hold  # the waitlist's store builds on this one
+
+        found: list[Appointment] = []
+        for item in query:
+            if isinstance(item, AppointmentItem):
+                found.append(to_appointment(item))
+            elif isinstance(item, WaitlistOfferItem):  # a waitlist offer holds its time like a pending hold
+                found.append(offer_hold(item))
+        return found
 
     def list_by_start(self, tenant_id: str, start: datetime, end: datetime) -> list[Appointment]:
         """Every appointment (any status) starting in [start, end)."""
@@ -251,12 +261,15 @@ class AppointmentRepository:
         now: datetime,
         idempotency: IdempotencyClaim | None = None,
         session_exists: bool = False,
+        hold_owner: str | None = None,
+        also: TransactionPart | None = None,
     ) -> None:
         """Commit a new booking with everything it claims, or raise SlotUnavailableError.
 
         A one-to-one booking claims every quantum. A class seat increments the session's seat
         counter under `seats < capacity`; the session's first seat also claims the quanta
-        (owned by the session), later seats only check the counter exists.
+        (owned by the session), later seats only check the counter exists. `hold_owner` (a
+        waitlist offer) may also hand over quanta it holds, and `also` commits with the booking.
         """
         ensure_bound()
         t = appointment.tenant_id
@@ -324,10 +337,15 @@ class AppointmentRepository:
                         )
                         positions["slot"].append(ops)
                         ops += 1
+                claimable = _free_or_expired(now)
+                if hold_owner is not None:
+                    claimable = claimable | (LockItem.owner == hold_owner)
                 for quantum in quanta:
-                    tx.save(_lock(appointment, quantum, owner), condition=_free_or_expired(now))
+                    tx.save(_lock(appointment, quantum, owner), condition=claimable)
                     positions["slot"].append(ops)
                     ops += 1
+                if also is not None:
+                    also(tx)
         except TransactWriteError as exc:
             lost = lost_race(exc)
             if lost is None:

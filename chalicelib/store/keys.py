@@ -232,3 +232,59 @@ def credit_claim_sk(refund_id: str) -> str:
 
 def document_counter_pk(tenant_id: str, kind: str, year: int) -> str:
     return f"T#{tenant_id}#DOCSEQ#{kind}#{year}"
+
+
+# --- waitlist (issue 13) ----------------------------------------------------------------------
+# | entry         | T#<t>#WL               | ENTRY#<entryId>           | admin list (one query), a join's entries |
+# | active count  | T#<t>#WLCLI#<sha(email)> | ACTIVE                  | at most 3 active entries per email       |
+# | freed slot    | T#<t>#WLSLOT#<prv>#<start> | SLOT                  | at most one open offer per freed time    |
+# | freed round   | T#<t>#WLFREED          | <freedAt>#<prv>#<start>#<n> | the waitlist report, by freeing time   |
+# | offer         | T#<t>#WLO#<offerId>    | OFFER                     | get one by id                            |
+# |   gsi1        | T#<t>#OCC              | <occupiedStart>#<offerId> | held time, while queued or open          |
+# |   gsi2        | T#<t>#WLOFFERS         | <createdAt>#<offerId>     | the waitlist report, by creation time    |
+# | queued offer  | T#<t>#WLQUEUE          | <createdAt>#<offerId>     | mails waiting for the hourly allowance   |
+# | mail counter  | T#<t>#WLRATE           | <hourStart>               | offer mails sent in one clock hour       |
+WAITLIST_ENTRY_PREFIX = "ENTRY#"
+WAITLIST_ACTIVE_SK = "ACTIVE"
+FREED_SLOT_SK = "SLOT"
+OFFER_SK = "OFFER"
+
+
+def waitlist_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#WL"
+
+
+def waitlist_entry_sk(entry_id: str) -> str:
+    return f"{WAITLIST_ENTRY_PREFIX}{entry_id}"
+
+
+def waitlist_active_pk(tenant_id: str, email_hash: str) -> str:
+    return f"T#{tenant_id}#WLCLI#{email_hash}"
+
+
+def freed_slot_pk(tenant_id: str, provider_id: str, start_iso: str) -> str:
+    return f"T#{tenant_id}#WLSLOT#{provider_id}#{start_iso}"
+
+
+def freed_rounds_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#WLFREED"
+
+
+def freed_round_sk(freed_at_iso: str, provider_id: str, start_iso: str, round_number: int) -> str:
+    return f"{freed_at_iso}#{provider_id}#{start_iso}#{round_number:06d}"
+
+
+def offer_pk(tenant_id: str, offer_id: str) -> str:
+    return f"T#{tenant_id}#WLO#{offer_id}"
+
+
+def offers_gsi_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#WLOFFERS"
+
+
+def offer_queue_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#WLQUEUE"
+
+
+def offer_rate_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#WLRATE"

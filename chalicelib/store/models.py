@@ -368,3 +368,94 @@ class DocumentCounterItem(TableItem, discriminator="DocumentCounter"):
     """The last number given in one series (tenant, kind, year)."""
 
     last = NumberAttribute(default=0)
+
+
+# --- waitlist (issue 13) ----------------------------------------------------------------------
+
+
+class WaitlistEntryItem(TableItem, discriminator="WaitlistEntry"):
+    entry_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    service_id = UnicodeAttribute()
+    provider_id = UnicodeAttribute(null=True)
+    windows: JSONAttribute = JSONAttribute(default=list)
+    client: JSONAttribute = JSONAttribute()
+    status = UnicodeAttribute()
+    vip = BooleanAttribute(default=False)
+    joined_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    confirmed_at = UTCDateTimeAttribute(null=True)
+    removed_reason = UnicodeAttribute(null=True)
+    confirm_token_hash = UnicodeAttribute(null=True)  # SHA-256 of the confirmation link's token
+    revision = NumberAttribute(default=1)  # bumped by every change; changes are conditional on it
+
+
+class WaitlistCounterItem(TableItem, discriminator="WaitlistCounter"):
+    """A count kept under a condition: active entries of one email, offer mails of one hour."""
+
+    tally = NumberAttribute(default=0)
+
+
+class FreedSlotItem(TableItem, discriminator="WaitlistSlot"):
+    """One provider's freed start and the offer that now holds it (at most one, by condition)."""
+
+    provider_id = UnicodeAttribute()
+    service_id = UnicodeAttribute()
+    start = UnicodeAttribute()
+    end = UnicodeAttribute()
+    occupied_start = UnicodeAttribute()
+    occupied_end = UnicodeAttribute()
+    status = UnicodeAttribute()
+    round = NumberAttribute(default=1)
+    freed_at = UTCDateTimeAttribute()
+    cause = UnicodeAttribute()
+    current_offer_id = UnicodeAttribute(null=True)
+    offered_entry_ids: JSONAttribute = JSONAttribute(default=list)
+    round_sk = UnicodeAttribute(default="")
+
+
+class FreedRoundItem(TableItem, discriminator="WaitlistRound"):
+    """One freeing of a time, for the waitlist report: how many offers it took, when it filled."""
+
+    provider_id = UnicodeAttribute()
+    start = UnicodeAttribute()
+    round = NumberAttribute()
+    freed_at = UTCDateTimeAttribute()
+    offers = NumberAttribute(default=0)
+    filled_at = UTCDateTimeAttribute(null=True)
+
+
+class WaitlistOfferItem(TableItem, discriminator="WaitlistOffer"):
+    """An offer; while it holds the time it also sits in the occupancy index (gsi1), so
+    availability and booking see the held time exactly as they see a pending hold."""
+
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi2 = Gsi2()
+    offer_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    entry_id = UnicodeAttribute()
+    service_id = UnicodeAttribute()
+    provider_id = UnicodeAttribute()
+    start = UnicodeAttribute()
+    end = UnicodeAttribute()
+    occupied_start = UnicodeAttribute()
+    occupied_end = UnicodeAttribute()
+    status = UnicodeAttribute()
+    score = NumberAttribute(default=0)
+    score_parts: JSONAttribute = JSONAttribute(default=dict)
+    created_at = UTCDateTimeAttribute()
+    expires_at_instant = UTCDateTimeAttribute()
+    sent_at = UTCDateTimeAttribute(null=True)
+    closed_at = UTCDateTimeAttribute(null=True)
+    appointment_id = UnicodeAttribute(null=True)
+    client_email = UnicodeAttribute(default="")
+    token_hash = UnicodeAttribute(null=True)
+    round = NumberAttribute(default=1)
+    round_sk = UnicodeAttribute(default="")
+
+
+class WaitlistQueuedItem(TableItem, discriminator="WaitlistQueued"):
+    """An offer whose mail waits for the tenant's hourly allowance, in creation order."""
+
+    offer_id = UnicodeAttribute()

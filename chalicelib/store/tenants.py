@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 
@@ -39,6 +40,11 @@ def _to_item(tenant: Tenant) -> TenantItem:
             "stripeAccountId": tenant.stripe_account_id,
             "invoicing": invoicing_to_data(tenant.invoicing),
             "allowedOrigins": list(tenant.allowed_origins),
+            "waitlist": {
+                "offerMinutes": tenant.waitlist_offer_minutes,
+                "offersPerHour": tenant.waitlist_offers_per_hour,
+                "weights": tenant.waitlist_weights,
+            },
         },
         created_at=tenant.created_at,
         updated_at=tenant.updated_at,
@@ -68,8 +74,20 @@ def _from_item(item: TenantItem) -> Tenant:
         stripe_account_id=settings.get("stripeAccountId"),
         **invoicing_from_data(settings.get("invoicing")),
         allowed_origins=tuple(str(o) for o in settings.get("allowedOrigins") or ()),
+        **_waitlist_from_data(settings.get("waitlist")),
         version=int(item.version or 0),
     )
+
+
+def _waitlist_from_data(data: dict[str, Any] | None) -> dict[str, Any]:
+    """Tenants stored before the waitlist existed read with its defaults."""
+    if not data:
+        return {}
+    return {
+        "waitlist_offer_minutes": int(data.get("offerMinutes", 15)),
+        "waitlist_offers_per_hour": int(data.get("offersPerHour", 25)),
+        "waitlist_weights": {str(k): float(v) for k, v in (data.get("weights") or {}).items()},
+    }
 
 
 def _key_item(key: IssuedKey, created_at: datetime) -> ApiKeyItem:
