@@ -31,6 +31,7 @@ from chalicelib.pages import booking as booking_pages
 from chalicelib.pages import embed as embed_pages
 from chalicelib.pages import manage as manage_pages
 from chalicelib.pages import waitlist as waitlist_pages
+from chalicelib.pages import waitlist_join as waitlist_join_pages
 
 app = Chalice(app_name="scheduling")
 app.debug = False
@@ -65,6 +66,7 @@ for blueprint in (
     embed_pages.bp,
     manage_pages.bp,
     waitlist_pages.bp,
+    waitlist_join_pages.bp,
     page_assets.bp,
 ):
     app.register_blueprint(blueprint)

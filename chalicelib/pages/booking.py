@@ -192,17 +192,3 @@ def book_from_form(
         return booking_form(
             tenant, fields, request, problems or {"form": error.message}, 400 if problems else 422, framing
         )
-
-
-@route(bp, "/waitlist/{slug}", ["GET"])
-def waitlist(slug: str) -> Response:
-    tenant = tenant_by_slug(slug)
-    return page(
-        "message.html",
-        200,
-        title="Waiting list: not available yet",
-        text=f"Joining a waiting list for {tenant.name} is not available yet. "
-        "Please try another date, or contact the business directly.",
-        tenant=tenant,
-        next_link=f"/book/{tenant.slug}",
-    )

@@ -403,6 +403,54 @@ document.addEventListener("scheduling:booked", function (event) {
 """
 
 
+WAITLIST_CONFIRM_LINK = re.compile(r"https?://[^\s\"'<>]+/waitlist/[^\s\"'<>]+/confirm\?[^\s\"'<>]+")
+
+
+def _waitlist_link(stack: StackProcess, address: str, deadline: float = 60.0) -> str:
+    """The confirmation URL in the waitlist mail to `address`, once the stack has written it."""
+    began = time.monotonic()
+    while time.monotonic() - began < deadline:
+        for path in sorted(stack.outbox.glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if address not in str(message["To"]) or "waitlist" not in str(message["Subject"]):
+                continue
+            part = message.get_body(preferencelist=("plain", "html"))
+            assert part is not None, f"{path.name} has no body"
+            found = WAITLIST_CONFIRM_LINK.search(part.get_content())
+            assert found, f"no waitlist confirmation link in {path.name}"
+            return found.group(0).replace("&amp;", "&")
+        time.sleep(0.2)
+    raise AssertionError(f"no waitlist mail to {address} in {stack.outbox} within {deadline:.0f} s")
+
+
+def test_joining_the_waitlist_on_a_narrow_screen_and_confirming_from_the_mail(
+    browser: Browser, stack: StackProcess, shop: FreeShop, audit: Audit
+) -> None:
+    context = _context(browser, shop, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    address = f"waiting-{int(time.time())}@example.test"
+    try:
+        page = context.new_page()
+        page.goto(f"{shop.api_url}/waitlist/demo?service={shop.short_id}&date={_day(shop, 4).isoformat()}")
+        expect(_heading(page)).to_contain_text("Join the waitlist")
+        assert _scroll_width(page) <= 360
+        audit(page, "waitlist-1-join")
+        page.get_by_label("Any week on this weekday").check()
+        page.get_by_label("Name").fill("Wanda Wait")
+        page.get_by_label("Email").fill(address)
+        page.get_by_role("button", name="Join the waitlist").tap()
+        expect(_heading(page)).to_contain_text("Check your mail")
+        audit(page, "waitlist-2-sent")
+
+        page.goto(_waitlist_link(stack, address))
+        expect(_heading(page)).to_contain_text("Confirm your waitlist place")
+        audit(page, "waitlist-3-confirm")
+        page.get_by_role("button", name="Confirm my place").tap()
+        expect(_heading(page)).to_contain_text("You are on the waitlist")
+        audit(page, "waitlist-4-active")
+    finally:
+        context.close()
+
+
 class PartnerSite:
     """A tenant's own site on another local origin: one page with the widget, one listening script."""
 
