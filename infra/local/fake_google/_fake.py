@@ -81,6 +81,15 @@ class FakeGoogle:
     def revoke_uri(self) -> str:
         return f"{self.url}/revoke"
 
+    @property
+    def push_enabled(self) -> bool:
+        """False: watch notifications are not sent (tests that cannot receive them)."""
+        return self._pusher.enabled
+
+    @push_enabled.setter
+    def push_enabled(self, value: bool) -> None:
+        self._pusher.enabled = value
+
     def set_clock(self, clock: Callable[[], float]) -> None:
         """Follow another clock (tests freeze the product's clock; Google's must agree)."""
         self._core.clock = clock
