@@ -48,7 +48,14 @@ def disconnect_google(caller: Caller, provider_id: str) -> None:
     registry.calendar_sync().disconnect(caller.tenant_id, provider_id)
 
 
-@api_route(bp, "/v1/webhooks/google-calendar", "POST", auth="none", errors=(401, 503))
+@api_route(
+    bp,
+    "/v1/webhooks/google-calendar",
+    "POST",
+    auth="none",
+    errors=(401, 503),
+    content_types=("application/x-www-form-urlencoded", "text/plain", "application/octet-stream"),
+)
 def google_calendar_webhook() -> payment_models.WebhookReceipt:
     """Watch-channel notifications, verified by channel token and resource id; each triggers a sync"""
     act_as(GOOGLE)

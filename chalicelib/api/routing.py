@@ -125,6 +125,7 @@ def api_route(
     media: str = "application/json",
     files: tuple[str, ...] = (),
     also: tuple[int, ...] = (),
+    content_types: tuple[str, ...] = (),
 ) -> Callable[[View], View]:
     """Register `view`, called with the path parameters and, as its signature asks, `caller` (admin
     or public credential) and `body`, `query` and `header` as the models their annotations name
@@ -187,7 +188,10 @@ def api_route(
             answer = result.json_body() if isinstance(result, model_types.Body) else result
             return Response(body=answer, status_code=answered, headers=dict(JSON_HEADERS))
 
-        bp.route(path, methods=[method])(handler)
+        # `content_types`: what a body-less route accepts besides JSON (Google's notifications
+        # carry no JSON body and arrive with whatever Content-Type the sender's client sets).
+        options = {"content_types": ["application/json", *content_types]} if content_types else {}
+        bp.route(path, methods=[method], **options)(handler)
         return view
 
     return decorator
