@@ -192,4 +192,5 @@ def rescheduled(
         updated_at=now,
         version=version,
         links_from_version=version,
+        calendar_conflict=False,  # the business acted: the new time is pushed to the calendar again
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import enum
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ Event = dict[str, Any]
 APPOINTMENT_PROPERTY = "appointmentId"  # extendedProperties.private key marking our own events
 TENANT_PROPERTY = "tenantId"
 APPOINTMENT_PREFIX = "apt_"
+EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")  # what Google accepts as a client-supplied event id
 RENEW_WATCH_TASK = "calendar_renew_watch"
 PIECE = timedelta(days=1)  # busy blocks are stored in pieces of at most a day (bounded range queries)
 

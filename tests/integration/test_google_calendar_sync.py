@@ -293,6 +293,7 @@ def test_all_day_transparent_declined_cancelled_and_own_events(world: World) -> 
 def test_incremental_sync_and_exactly_one_full_resync_after_410(world: World) -> None:
     world.connect()
     first = world.google.insert_event(DANA, _event(local(MONDAY, "10:00"), local(MONDAY, "11:00")))
+    running = world.google.insert_event(DANA, _event(local(MONDAY, "08:00"), local(MONDAY, "13:00")))
     assert world.sync()["outcome"] == "incremental"
     assert local(MONDAY, "10:00") not in world.slot_starts()
     world.google.patch_event(
@@ -304,9 +305,22 @@ def test_incremental_sync_and_exactly_one_full_resync_after_410(world: World) ->
     lists = [r for r in world.google.requests if r["method"] == "GET" and r["path"].endswith("/events")][lists_before:]
     assert len(lists) == 2 and "syncToken" in lists[0]["query"] and "syncToken" not in lists[1]["query"]
     assert "timeMin" in lists[1]["query"]
+    world.google.delete_event(DANA, running["id"])
+    world.sync()
     monday = world.slot_starts()
     assert local(MONDAY, "10:00") in monday and local(MONDAY, "14:00") not in monday
     assert world.sync()["outcome"] == "incremental"
+
+
+def test_a_full_resync_keeps_an_event_in_progress(world: World) -> None:
+    world.connect()
+    freeze(datetime(2027, 3, 15, 15, tzinfo=UTC))  # Monday 11:00 in New York
+    world.google.insert_event(DANA, _event(local(MONDAY, "10:00"), local(MONDAY, "13:00")))
+    world.sync()
+    world.google.invalidate_sync_tokens(DANA)
+    assert world.sync()["outcome"] == "full"
+    assert local(MONDAY, "12:00") not in world.slot_starts()  # still busy after the resync
+    assert local(MONDAY, "13:00") in world.slot_starts()
 
 
 def test_a_new_event_over_an_existing_booking_is_recorded_and_the_business_told(world: World) -> None:
@@ -328,6 +342,11 @@ def test_our_event_deleted_in_google_sets_calendar_conflict_and_mails_the_busine
     assert read["calendarConflict"] is True and read["status"] == "confirmed"
     assert read["version"] == appointment["version"]  # the appointment itself was not touched
     assert world.mails("Calendar conflict") == ["owner@acme.test"]
+    status, _ = world.shop.admin("POST", f"/{appointment['id']}/reschedule", {"start": local(MONDAY, "14:00")})
+    assert status == 200
+    world.stream.flush()  # the business decided: the event is back, at the new time, and the flag is gone
+    assert [e["start"]["dateTime"] for e in world.ours()] == [local(MONDAY, "14:00")]
+    assert world.shop.admin("GET", f"/{appointment['id']}")[1]["calendarConflict"] is False
 
 
 def test_our_event_moved_in_google_sets_calendar_conflict(world: World) -> None:
