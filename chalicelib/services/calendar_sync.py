@@ -450,6 +450,21 @@ class CalendarSync:
         self._stop_channel_quietly(connection, token)
         return {"outcome": "renewed", "channelId": str(renewed.channel_id)}
 
+    def _reopen_watch(self, connection: Connection) -> Connection:
+        token = self._refresh_token(connection)
+        if token is None:
+            return connection
+        try:
+            reopened = self._open_watch(connection, token)
+        except google.CalendarGrantRevokedError:
+            self._mark_broken(connection)
+            return connection
+        except (google.CalendarUnavailableError, google.CalendarRequestError, ConnectionChangedError):
+            logger.warning("could not reopen a watch channel; the next poll retries")
+            return connection
+        self._stop_channel_quietly(connection, token)
+        return reopened
+
     def _stop_channel_quietly(self, connection: Connection, token: str | None = None) -> None:
         token = token or self._refresh_token(connection)
         if token is None or not connection.channel_id or not connection.resource_id:
@@ -489,13 +504,17 @@ class CalendarSync:
     # --- poll -------------------------------------------------------------------------------
 
     def poll(self) -> dict[str, int]:
-        """Every connected calendar not synced in the last POLL_AFTER, stalest first, spaced."""
+        """Every connected calendar not synced in the last POLL_AFTER, stalest first, spaced.
+        A channel that is missing or about to expire (its renewal schedule was lost, or Google
+        was down when it should have opened) is reopened here too."""
         now = self._clock()
         due: list[tuple[datetime, Connection]] = []
         for tenant_id, provider_id in self._calendars.every_connection():
             connection = self._calendars.get(tenant_id, provider_id)
             if connection is None or connection.status is not ConnectionStatus.CONNECTED:
                 continue
+            if connection.watch_expires_at is None or connection.watch_expires_at - now < RENEW_BEFORE / 2:
+                connection = self._reopen_watch(connection)
             if connection.last_sync_at is None or now - connection.last_sync_at >= POLL_AFTER:
                 due.append((connection.last_sync_at or datetime.min.replace(tzinfo=now.tzinfo), connection))
         due.sort(key=lambda pair: pair[0])

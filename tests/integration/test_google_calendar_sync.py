@@ -399,6 +399,16 @@ def test_the_channel_is_renewed_a_day_before_expiry_new_before_old_stops(world: 
     assert run_scheduled_task(json.loads(schedule["Target"]["Input"]))["outcome"] == "stale"  # a replay
 
 
+def test_the_poll_reopens_a_channel_whose_renewal_was_lost(world: World) -> None:
+    world.connect()
+    first = world.google.channels(DANA)[0]
+    expires = datetime.fromtimestamp(first["expiration"] / 1000, UTC)
+    freeze(expires - timedelta(hours=6))  # the renewal schedule never fired
+    registry.calendar_sync().poll()
+    assert [c["stopped"] for c in world.google.channels(DANA)] == [True, False]
+    assert world.notify()[0] == 200
+
+
 def test_the_poll_syncs_calendars_not_synced_recently(world: World) -> None:
     world.connect()
     world.google.insert_event(DANA, _event(local(MONDAY, "10:00"), local(MONDAY, "11:00")))
