@@ -469,3 +469,16 @@ def test_invalid_grant_marks_broken_mails_once_and_booking_goes_on(world: World)
     assert world.status()["status"] == "broken"
     assert world.mails("Google Calendar of Dana disconnected") == ["owner@acme.test"]
     assert world.ours() == []
+
+
+def test_another_tenants_provider_calendar_is_404(world: World) -> None:
+    world.connect()
+    other = world.shop.api.open_tenant("globex", payments=False)
+    for method, path in (
+        ("GET", world.calendar),
+        ("GET", world.calendar + "/google/authorize"),
+        ("DELETE", world.calendar + "/google"),
+    ):
+        status, body = world.shop.api.call(method, path, key=other["secretKey"])
+        assert status == 404, (method, path, body)
+    assert world.status()["status"] == "connected"
