@@ -188,10 +188,28 @@ class CalendarSync:
         )
         try:
             connection = self._open_watch(connection, refresh_token)
+            self._backfill(connection, refresh_token)
             self.sync(tenant_id, provider_id)
         except google.CalendarUnavailableError:
             logger.warning("calendar connected; first watch/sync deferred to the poll")
         return self.status(tenant_id, provider_id)
+
+    def _backfill(self, connection: Connection, refresh_token: str) -> None:
+        """The provider's confirmed appointments still ahead, as events (ids derived: a second
+        connection finds them there already, 409)."""
+        tenant = self._tenants.get(connection.tenant_id)
+        now = self._clock()
+        gateway = self._gateways.google()
+        horizon = now + timedelta(days=tenant.max_advance_days + 1)
+        for appointment in self._appointments.occupancy(connection.tenant_id, now, horizon):
+            if (
+                appointment.provider_id == connection.provider_id
+                and appointment.status is AppointmentStatus.CONFIRMED
+                and appointment.end > now
+            ):
+                gateway.insert_event(
+                    refresh_token, connection.calendar_id, event_body(appointment, *self._describe(appointment))
+                )
 
     def complete_callback(self, code: str, state: str) -> tuple[str, str]:
         """The browser's return from Google: the state names the tenant and provider."""

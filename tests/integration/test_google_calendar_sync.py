@@ -171,6 +171,18 @@ def test_connect_stores_the_grant_encrypted_and_opens_a_watch_channel(world: Wor
     assert len(world.google.channels(DANA)) == 1
 
 
+def test_connecting_puts_the_confirmed_appointments_ahead_in_the_calendar(world: World) -> None:
+    booked = world.book(local(MONDAY, "10:00"))
+    world.book(local(MONDAY, "12:00"))
+    status, _ = world.shop.admin("POST", f"/{booked['id']}/cancel", {"reason": "ill", "refund": "none"})
+    assert status == 200
+    world.stream.flush()
+    world.connect()
+    assert [e["start"]["dateTime"] for e in world.ours()] == [local(MONDAY, "12:00")]
+    world.connect()  # connecting again duplicates nothing
+    assert len(world.ours()) == 1
+
+
 def test_a_tampered_or_foreign_state_is_refused(world: World) -> None:
     status, body = world.shop.api.call("GET", world.calendar + "/google/authorize", key=world.shop.key)
     location = world.google.consent(body["url"], DANA)
