@@ -9,6 +9,7 @@ from chalicelib import config
 from chalicelib.api import (
     admin_appointments,
     admin_audit,
+    admin_calendar,
     admin_invoices,
     admin_payments,
     admin_providers,
@@ -56,6 +57,7 @@ for blueprint in (
     admin_reports.bp,
     admin_invoices.bp,
     waitlist.bp,
+    admin_calendar.bp,
     public.bp,
     public_booking.bp,
     openapi.bp,

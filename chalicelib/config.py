@@ -81,3 +81,13 @@ def refund_max_receives() -> int:
 def invoice_bucket() -> str:
     """The private bucket of invoice PDFs (set by the merge template; the emulator's name otherwise)."""
     return os.environ.get("INVOICE_BUCKET", f"scheduling-{stage()}-invoices-123456789012")
+
+
+def google_api_base() -> str | None:
+    """A local fake Google's address (tests, `make run`); unset in AWS (Google's own endpoints)."""
+    return os.environ.get("GOOGLE_API_BASE") or None
+
+
+def calendar_token_key() -> str:
+    """The KMS key (id, ARN or alias) that encrypts Google refresh tokens (infra: CalendarTokenKey)."""
+    return os.environ.get("CALENDAR_TOKEN_KEY", f"alias/scheduling-{stage()}-calendar-tokens")

@@ -27,6 +27,7 @@ PAGES = (
     "/theme/",
     "/payments/",
     "/waitlist/",
+    "/oauth/",
 )  # HTML pages, not the JSON contract  # an unknown path or method still answers in the error shape
 
 

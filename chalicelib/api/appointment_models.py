@@ -221,6 +221,9 @@ class Appointment(Body):
     payment_status: PaymentStatus
     hold_until: Instant | None = Field(description="a pending hold expires then unless paid")
     cancel_reason: str | None
+    calendar_conflict: bool = Field(
+        False, description="its event was deleted or moved in the provider's Google Calendar (the business decides)"
+    )
     created_at: Instant
     updated_at: Instant
     version: int

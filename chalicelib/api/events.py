@@ -23,6 +23,7 @@ bp = Blueprint(__name__)
 STREAM_ARN = os.environ.get(
     "TABLE_STREAM_ARN", "arn:aws:dynamodb:us-east-1:123456789012:table/scheduling-dev/stream/1970-01-01T00:00:00.000"
 )
+CALENDAR_RENEW_WATCH_TASK = "calendar_renew_watch"  # chalicelib.domain.calendar_sync.RENEW_WATCH_TASK
 MAIL_EVENTS_TOPIC = os.environ.get("MAIL_EVENTS_TOPIC", "scheduling-dev-mail-events")
 
 
@@ -39,6 +40,8 @@ def dispatch_records(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run_scheduled_task(payload: dict[str, Any]) -> dict[str, str]:
     act_as(SYSTEM)
+    if payload.get("task") == CALENDAR_RENEW_WATCH_TASK:  # a Google Calendar watch channel's renewal
+        return registry.calendar_sync().renew_watch(payload)
     return registry.scheduled_tasks().run(payload)
 
 

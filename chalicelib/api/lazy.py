@@ -39,6 +39,7 @@ def resolve(reference: str) -> Any:
 if TYPE_CHECKING:  # `as` re-exports them for mypy
     from chalicelib.api import appointment_models as appointment_models
     from chalicelib.api import audit_models as audit_models
+    from chalicelib.api import calendar_models as calendar_models
     from chalicelib.api import catalog_models as catalog_models
     from chalicelib.api import invoice_models as invoice_models
     from chalicelib.api import model_types as model_types
@@ -53,6 +54,7 @@ if TYPE_CHECKING:  # `as` re-exports them for mypy
 else:
     appointment_models = LazyModule("chalicelib.api.appointment_models")
     audit_models = LazyModule("chalicelib.api.audit_models")
+    calendar_models = LazyModule("chalicelib.api.calendar_models")
     catalog_models = LazyModule("chalicelib.api.catalog_models")
     invoice_models = LazyModule("chalicelib.api.invoice_models")
     model_types = LazyModule("chalicelib.api.model_types")

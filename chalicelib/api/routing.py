@@ -126,6 +126,7 @@ def api_route(
     media: str = "application/json",
     files: tuple[str, ...] = (),
     also: tuple[int, ...] = (),
+    content_types: tuple[str, ...] = (),
 ) -> Callable[[View], View]:
     """Register `view`, called with the path parameters and, as its signature asks, `caller` (admin
     or public credential) and `body`, `query` and `header` as the models their annotations name
@@ -199,7 +200,10 @@ def api_route(
         public_cors = auth == "public" and cors.applies_to(path)
         if public_cors:
             _register_preflight(bp, path)
-        bp.route(path, methods=[method])(handler)
+        # `content_types`: what a body-less route accepts besides JSON (Google's notifications
+        # carry no JSON body and arrive with whatever Content-Type the sender's client sets).
+        options = {"content_types": ["application/json", *content_types]} if content_types else {}
+        bp.route(path, methods=[method], **options)(handler)
         return view
 
     return decorator

@@ -107,6 +107,7 @@ class Appointment:
     # Payment, expiry and reminders bump `version` but not this, so they end no link.
     links_from_version: int = 1
     refund_on_cancel_cents: int = 0  # what the cancellation gave back (0: nothing was due)
+    calendar_conflict: bool = False  # its event was deleted or moved in the provider's Google Calendar
 
     @property
     def occupied(self) -> tuple[datetime, datetime]:
@@ -191,4 +192,5 @@ def rescheduled(
         updated_at=now,
         version=version,
         links_from_version=version,
+        calendar_conflict=False,  # the business acted: the new time is pushed to the calendar again
     )

@@ -134,3 +134,31 @@ class NotInvoiceableError(RuleViolationError):
     """Only confirmed or completed appointments get an invoice."""
 
     code = "not_invoiceable"
+
+
+class CalendarNotConfiguredError(UpstreamUnavailableError):
+    """No Google OAuth client is configured on this deployment."""
+
+    code = "calendar_not_configured"
+
+
+class CalendarUnavailableError(UpstreamUnavailableError):
+    """Google did not answer after the retries."""
+
+    code = "calendar_unavailable"
+
+
+class OAuthStateError(ValidationError):
+    """An OAuth `state` that is not ours, was tampered with, or names another provider."""
+
+    code = "invalid_state"
+
+
+class OAuthStateExpiredError(TokenGoneError):
+    code = "state_expired"
+
+
+class CalendarGrantRefusedError(RuleViolationError):
+    """Google refused the authorization code (used, expired, or a wrong verifier)."""
+
+    code = "calendar_grant_refused"

@@ -13,12 +13,14 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.appointments import Appointment
+from chalicelib.domain.calendar_sync import BusyBlock
 from chalicelib.domain.catalog import Provider, Service
 from chalicelib.domain.slots import BookingRules, Occupancy, ProviderCalendar, ServiceSpec
 from chalicelib.domain.tenant import Tenant
 from chalicelib.domain.windows import DateOverride as EngineOverride
 from chalicelib.domain.windows import WeeklyRule
 from chalicelib.store.appointments import AppointmentRepository
+from chalicelib.store.calendar_connections import CalendarRepository
 from chalicelib.store.catalog import CatalogRepository, CatalogSnapshot
 
 
@@ -47,6 +49,7 @@ class TenantView:
     snapshot: CatalogSnapshot
     appointments: list[Appointment]
     now: datetime
+    busy: tuple[BusyBlock, ...] = ()  # external busy time synced from providers' calendars
 
     def provider_zone(self, provider: Provider) -> str:
         return provider.timezone or self.tenant.timezone
@@ -86,6 +89,7 @@ class TenantView:
             occupied.append(Occupancy(start, end, session))
             if appointment.is_group and appointment.service_id == service.id:
                 seats[appointment.start] += 1
+        occupied.extend(Occupancy(b.start, b.end, None) for b in self.busy if b.provider_id == provider.id)
         return ProviderCalendar(
             provider.id, self.provider_zone(provider), rules, overrides, tuple(occupied), dict(seats)
         )
@@ -107,16 +111,21 @@ class TenantView:
 
 
 class TenantViews:
-    """Builds a TenantView with exactly two reads: the catalog partition and the occupancy index."""
+    """Builds a TenantView with three reads: the catalog partition, the occupancy index and the
+    tenant's synced busy time (one query of its busy partition)."""
 
-    def __init__(self, catalog: CatalogRepository, appointments: AppointmentRepository) -> None:
+    def __init__(
+        self, catalog: CatalogRepository, appointments: AppointmentRepository, busy: CalendarRepository | None = None
+    ) -> None:
         self._catalog = catalog
         self._appointments = appointments
+        self._busy = busy
 
     def around(self, tenant: Tenant, start: datetime, end: datetime, now: datetime) -> TenantView:
         snapshot = self._catalog.snapshot(tenant.id)
         active = self._appointments.occupancy(tenant.id, start, end)
-        return TenantView(tenant, snapshot, active, now)
+        busy = tuple(self._busy.busy_between(tenant.id, start, end)) if self._busy is not None else ()
+        return TenantView(tenant, snapshot, active, now, busy)
 
     def for_dates(self, tenant: Tenant, first: date, last: date, zone: str, now: datetime) -> TenantView:
         """Covers [first, last] in `zone` with two days of margin for providers in other zones."""

@@ -35,6 +35,7 @@ from chalicelib.store.stream import AUDITED_TYPES, TableChange
 from chalicelib.store.tenants import TenantRepository
 
 if TYPE_CHECKING:
+    from chalicelib.services.calendar_sync import CalendarSync
     from chalicelib.services.client_money import ClientMoney
     from chalicelib.services.invoicing import Invoicing
     from chalicelib.services.receipts import Receipts
@@ -104,6 +105,7 @@ class Dispatcher:
         refund_queue: QueueGateway,
         money_effects: MoneyEffects | None = None,
         waitlist: Callable[[], WaitlistEffects] | None = None,
+        calendar: Callable[[], CalendarSync] | None = None,
     ) -> None:
         self._ledger = ledger
         self._audit = audit
@@ -114,6 +116,7 @@ class Dispatcher:
         self._refund_queue = refund_queue
         self._money_effects = money_effects
         self._waitlist = waitlist
+        self._calendar = calendar
 
     def handle_batch(self, changes: Iterable[tuple[str, Callable[[], TableChange]]]) -> list[str]:
         """Records in order; at the first failure stop and report it (the stream resumes there).
@@ -210,6 +213,7 @@ class Dispatcher:
             if not created:
                 self._unschedule_earlier(new)
             self._schedule_reminders(new)
+            self._push_to_calendar(new, None)
         elif transition is Transition.HELD:
             if not created:
                 self._unschedule_earlier(new)
@@ -220,10 +224,12 @@ class Dispatcher:
             self._withdraw_from_former_provider(change.old_appointment, new)
             self._unschedule_earlier(new)
             self._schedule_reminders(new)
+            self._push_to_calendar(new, old)
         elif transition is Transition.CANCELLED:
             self._mail_everyone(new, MailKind.CANCELLATION, reason=new.cancel_reason, with_refund=True)
             self._unschedule_earlier(new)
             self._credit_uncollected(new)
+            self._push_to_calendar(new, None)
         else:  # expired, completed, no-show: nothing more to remind anyone of
             self._unschedule_earlier(new)
         if self._waitlist is not None:  # freed times go to the waitlist; bookings retire entries
@@ -235,6 +241,17 @@ class Dispatcher:
         appointments have no invoice, so this costs one read rather than the ledger's writes."""
         if self._money_effects is not None:
             self._money_effects.invoicing().credit_uncollected(appointment.tenant_id, appointment.id)
+
+    def _push_to_calendar(self, appointment: Appointment, previous: Appointment | None) -> None:
+        """The provider's Google Calendar follows the appointment (insert / patch / delete, once)."""
+        if self._calendar is None:
+            return
+        calendar = self._calendar
+
+        def push() -> dict[str, Any]:
+            return calendar().push(appointment, previous) | {"version": appointment.version}
+
+        self._once(appointment, "gcal:push", push)
 
     def _once(self, appointment: Appointment, effect: str, run: Callable[[], dict[str, Any] | None]) -> None:
         self._ledger.once(appointment.tenant_id, appointment.id, appointment.version, effect, self._clock, run)

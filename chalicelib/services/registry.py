@@ -36,6 +36,7 @@ from chalicelib.services.reports import Reports
 from chalicelib.services.tenants import TenantService
 from chalicelib.store.appointments import AppointmentRepository
 from chalicelib.store.audit import AuditRepository
+from chalicelib.store.calendar_connections import CalendarRepository
 from chalicelib.store.catalog import CatalogRepository
 from chalicelib.store.clients import ClientMoneyRepository
 from chalicelib.store.effects import EffectLedger
@@ -45,6 +46,9 @@ from chalicelib.store.tenants import TenantRepository
 
 if TYPE_CHECKING:  # imported where built: the API's functions never load mail templates (jinja2)
     from chalicelib.gateways.documents import DocumentStore
+    from chalicelib.gateways.google_calendar import GoogleCalendarGateway
+    from chalicelib.gateways.token_cipher import TokenCipher
+    from chalicelib.services.calendar_sync import CalendarSync
     from chalicelib.services.dispatcher import Dispatcher
     from chalicelib.services.invoicing import Invoicing
     from chalicelib.services.mail_events import MailEvents
@@ -113,7 +117,13 @@ def appointment_repository() -> AppointmentRepository:
 
 
 def tenant_views() -> TenantViews:
-    return _once("tenant_views", lambda: TenantViews(catalog_repository(), appointment_repository()))
+    return _once(
+        "tenant_views", lambda: TenantViews(catalog_repository(), appointment_repository(), calendar_repository())
+    )
+
+
+def calendar_repository() -> CalendarRepository:
+    return _once("calendar_repository", CalendarRepository)
 
 
 def availability_service() -> AvailabilityService:
@@ -240,6 +250,7 @@ def dispatcher() -> Dispatcher:
             refund_queue(),
             MoneyEffects(invoicing, receipts, client_money),
             waitlist_effects,
+            calendar_sync,
         ),
     )
 
@@ -386,5 +397,46 @@ def waitlist_effects() -> WaitlistEffects:
             mail_gateway(),
             suppression_repository(),
             clock,
+        ),
+    )
+
+
+def google_calendar_gateway() -> GoogleCalendarGateway:
+    """Client id and secret from configuration (SSM parameters in deployed stages)."""
+    from chalicelib.domain.errors import CalendarNotConfiguredError
+    from chalicelib.gateways.google_calendar import GoogleCalendarGateway
+
+    def build() -> GoogleCalendarGateway:
+        try:
+            return GoogleCalendarGateway(
+                secret("GOOGLE_CLIENT_ID"), secret("GOOGLE_CLIENT_SECRET"), config.google_api_base()
+            )
+        except MissingSecretError as exc:
+            raise CalendarNotConfiguredError("Google Calendar is not available on this deployment.") from exc
+
+    return _once("google_calendar_gateway", build)
+
+
+def token_cipher() -> TokenCipher:
+    from chalicelib.gateways.token_cipher import KmsTokenCipher
+
+    return _once("token_cipher", lambda: KmsTokenCipher(config.calendar_token_key()))
+
+
+def calendar_sync() -> CalendarSync:
+    from chalicelib.services.calendar_sync import CalendarGateways, CalendarSync
+    from chalicelib.services.page_links import signing_key
+
+    return _once(
+        "calendar_sync",
+        lambda: CalendarSync(
+            calendar_repository(),
+            appointment_repository(),
+            catalog_repository(),
+            tenant_repository(),
+            effect_ledger(),
+            CalendarGateways(google_calendar_gateway, token_cipher, mail_gateway, scheduler_gateway),
+            clock,
+            signing_key,
         ),
     )

@@ -109,6 +109,7 @@ def _item(appointment: Appointment, stored_version: int) -> AppointmentItem:
         cancel_reason=appointment.cancel_reason,
         refund_on_cancel_cents=appointment.refund_on_cancel_cents or None,
         links_from_version=appointment.links_from_version,
+        calendar_conflict=appointment.calendar_conflict or None,
         created_at=appointment.created_at,
         updated_at=appointment.updated_at,
         **version_kwargs(stored_version),
@@ -146,6 +147,7 @@ def to_appointment(item: AppointmentItem) -> Appointment:
         version=int(item.version or 0),
         # Items written before links outlived payments: only tokens of the current version work.
         links_from_version=int(item.links_from_version if item.links_from_version is not None else item.version or 0),
+        calendar_conflict=bool(item.calendar_conflict),
     )
 
 
@@ -512,6 +514,17 @@ class AppointmentRepository:
             if lost_race(exc) is None:
                 raise
             raise ConcurrentUpdateError("The class changed meanwhile; please retry.") from exc
+
+    def mark_calendar_conflict(self, tenant_id: str, appointment_id: str) -> None:
+        """Set `calendar_conflict` WITHOUT bumping the version: the appointment itself did not
+        change (its reminders, effects and the client's links are keyed to the version)."""
+        ensure_bound()
+        AppointmentItem._get_connection().update_item(
+            keys.appointment_pk(tenant_id, appointment_id),
+            keys.APPOINTMENT_SK,
+            actions=[AppointmentItem.calendar_conflict.set(True)],
+            condition=AppointmentItem.pk.exists(),
+        )
 
     def session_exists(self, tenant_id: str, provider_id: str, service_id: str, start: datetime) -> bool:
         ensure_bound()

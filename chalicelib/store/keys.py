@@ -44,6 +44,12 @@ webhooks -> its tenant). They hold nothing but the tenant id.
 | credit claim  | T#<t>#APPT#<id> | CREDIT#<refundId>        | one credit note per refund (holds its id)       |
 | doc counter   | T#<t>#DOCSEQ#<kind>#<year> | COUNTER       | last number of a series; claimed in the         |
 |               |             |                              | invoice's own transaction (no gaps, no repeats) |
+| calendar conn | T#<t>#GCAL#<providerId> | CONN             | a provider's Google grant, sync token, channel  |
+|   gsi1        | GCAL#CONNECTIONS | <t>#<providerId>        | platform: every connection (the 15-minute poll) |
+| calendar event| T#<t>#GCAL#<providerId> | EVT#<eventId>    | an external busy event -> its busy pieces       |
+| busy piece    | T#<t>#BUSY  | <pieceStart>#<providerId>#<eventId>#<n> | busy time in a range: ONE query (pieces |
+|               |             |                              | <= 1 day, so look back one day)                 |
+| gcal channel  | GCALCHAN#<channelId> | CHANNEL             | platform: watch notification -> tenant/provider |
 
 The tenant partition `T#<t>` holds only the profile and the keys: authentication reads
 it whole with one query on every request, so nothing else may be put there.
@@ -288,3 +294,29 @@ def offer_queue_pk(tenant_id: str) -> str:
 
 def offer_rate_pk(tenant_id: str) -> str:
     return f"T#{tenant_id}#WLRATE"
+
+
+CONNECTION_SK = "CONN"
+CALENDAR_EVENT_PREFIX = "EVT#"
+CHANNEL_SK = "CHANNEL"
+CONNECTIONS_GSI_PK = "GCAL#CONNECTIONS"
+
+
+def calendar_pk(tenant_id: str, provider_id: str) -> str:
+    return f"T#{tenant_id}#GCAL#{provider_id}"
+
+
+def calendar_event_sk(event_id: str) -> str:
+    return f"{CALENDAR_EVENT_PREFIX}{event_id}"
+
+
+def busy_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#BUSY"
+
+
+def busy_piece_sk(start_iso: str, provider_id: str, event_id: str, n: int) -> str:
+    return f"{start_iso}#{provider_id}#{event_id}#{n}"
+
+
+def channel_pk(channel_id: str) -> str:
+    return f"GCALCHAN#{channel_id}"

@@ -179,6 +179,7 @@ class AppointmentItem(TableItem, discriminator="Appointment"):
     cancel_reason = UnicodeAttribute(null=True)
     refund_on_cancel_cents = NumberAttribute(null=True)  # absent: nothing given back
     links_from_version = NumberAttribute(null=True)  # absent (older items): the item's version
+    calendar_conflict = BooleanAttribute(null=True)  # its Google event was deleted or moved in Google
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -459,3 +460,48 @@ class WaitlistQueuedItem(TableItem, discriminator="WaitlistQueued"):
     """An offer whose mail waits for the tenant's hourly allowance, in creation order."""
 
     offer_id = UnicodeAttribute()
+
+
+class CalendarConnectionItem(TableItem, discriminator="CalendarConnection"):
+    """A provider's Google Calendar grant (refresh token KMS-encrypted), sync token and watch channel."""
+
+    tenant_id = UnicodeAttribute()
+    provider_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    calendar_id = UnicodeAttribute(default="primary")
+    calendar_name = UnicodeAttribute(null=True)
+    refresh_token_ciphertext = UnicodeAttribute(null=True)
+    sync_token = UnicodeAttribute(null=True)
+    last_sync_at = UTCDateTimeAttribute(null=True)
+    channel_id = UnicodeAttribute(null=True)
+    resource_id = UnicodeAttribute(null=True)
+    channel_token_hash = UnicodeAttribute(null=True)
+    watch_expires_at = UTCDateTimeAttribute(null=True)
+    connected_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class CalendarChannelItem(TableItem, discriminator="CalendarChannel"):
+    """Platform registry: a watch channel id -> its tenant and provider (notifications carry nothing else)."""
+
+    tenant_id = UnicodeAttribute()
+    provider_id = UnicodeAttribute()
+
+
+class CalendarEventItem(TableItem, discriminator="CalendarEvent"):
+    """An external event of a provider's calendar that blocks time: where its busy pieces are."""
+
+    provider_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    start = UnicodeAttribute()
+    end = UnicodeAttribute()
+    piece_keys: JSONAttribute = JSONAttribute(default=list)
+
+
+class BusyPieceItem(TableItem, discriminator="BusyPiece"):
+    """At most a day of one external busy block, in the tenant's busy partition, by start."""
+
+    provider_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    start = UnicodeAttribute()
+    end = UnicodeAttribute()

@@ -58,6 +58,8 @@ class Provisioner:
             "AWS::SES::ConfigurationSetEventDestination": self._create_event_destination,
             "AWS::SNS::Subscription": self._skip,
             "AWS::S3::Bucket": self._create_bucket,
+            "AWS::KMS::Key": self._create_key,
+            "AWS::KMS::Alias": self._create_alias,
         }
 
     # intrinsic functions
@@ -203,6 +205,18 @@ class Provisioner:
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
         self.physical[logical_id] = name
         self.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
+
+    def _create_key(self, logical_id: str, props: dict[str, Any]) -> None:
+        create: dict[str, Any] = {"Description": props.get("Description", logical_id)}
+        if "KeyPolicy" in props:
+            create["Policy"] = json.dumps(props["KeyPolicy"])
+        key = self._client("kms").create_key(**create)["KeyMetadata"]
+        self.physical[logical_id] = key["KeyId"]
+        self.attributes[(logical_id, "Arn")] = key["Arn"]
+
+    def _create_alias(self, logical_id: str, props: dict[str, Any]) -> None:
+        self._client("kms").create_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
+        self.physical[logical_id] = props["AliasName"]
 
     def _create_email_identity(self, logical_id: str, props: dict[str, Any]) -> None:
         identity = props["EmailIdentity"]

@@ -19,8 +19,10 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from urllib.parse import parse_qs, urlsplit
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+DEMO_CALENDAR = "provider@demo.test"  # the fake Google account of the demo provider's calendar
 
 
 def _local_dir() -> Path:
@@ -62,6 +64,20 @@ def main() -> int:
         )
         print(f"fake Stripe on {stripe.url} (checkout pages pay with one click)", flush=True)
 
+    google = None
+    if use_emulator and not os.environ.get("GOOGLE_CLIENT_ID"):
+        from infra.local.fake_google import FakeGoogle
+
+        google = FakeGoogle(port=int(os.environ.get("GOOGLE_PORT", "0"))).start()
+        os.environ.update(
+            {
+                "GOOGLE_CLIENT_ID": google.client_id,
+                "GOOGLE_CLIENT_SECRET": google.client_secret,
+                "GOOGLE_API_BASE": google.url,
+            }
+        )
+        print(f"fake Google on {google.url} (consent with one click; owner token {google.owner_token})", flush=True)
+
     from chalice.cli.factory import CLIFactory
 
     from infra.local.http_server import pooled_local_server
@@ -91,6 +107,13 @@ def main() -> int:
         account = registry.payment_gateway().create_account("owner@demo.test", idempotency_key="demo-account")
         stripe.complete_onboarding(account)
         registry.payments_setup().connect(registry.tenant_repository().get(demo.tenant["id"]), account)
+    if google is not None:  # the demo provider's calendar, connected through the fake's consent page
+        from chalicelib.services import registry
+
+        calendar = registry.calendar_sync()
+        authorize = calendar.authorize_url(demo.tenant["id"], demo.provider_id)
+        granted = parse_qs(urlsplit(google.consent(authorize, DEMO_CALENDAR)).query)
+        calendar.complete_callback(granted["code"][0], granted["state"][0])
     server = pooled_local_server(app, config, "127.0.0.1", port)
     pumps = PumpRunner()
     stream = None
@@ -119,6 +142,14 @@ def main() -> int:
         refunds = QueuePump(physical["RefundQueue"], process_refund_batch)
         pumps.register(Pump("refunds", refunds.run_once, interval_seconds=1.0))
         pumps.register(Pump("schedules", schedules.run_once, interval_seconds=1.0))
+        if google is not None:  # the 15-minute calendar poll, every minute locally
+
+            def poll_calendars() -> int:
+                from chalicelib.services import registry
+
+                return registry.calendar_sync().poll()["synced"]
+
+            pumps.register(Pump("calendar-poll", poll_calendars, interval_seconds=60.0))
     pumps.start()
 
     demo_file = _local_dir() / "demo.json"
@@ -132,6 +163,10 @@ def main() -> int:
                 "secretKey": demo.secret_key,
                 "serviceId": demo.service["id"],
                 "providerId": demo.provider_id,
+                "stripeApiBase": os.environ.get("STRIPE_API_BASE"),
+                "googleApiBase": google.url if google is not None else None,
+                "googleCalendarId": DEMO_CALENDAR if google is not None else None,
+                "googleOwnerToken": google.owner_token if google is not None else None,
             },
             indent=2,
         )
@@ -161,6 +196,8 @@ def main() -> int:
         pid_file.unlink(missing_ok=True)
         if stripe is not None:
             stripe.stop()
+        if google is not None:
+            google.stop()
         if emulator is not None:
             emulator.stop()
         print("stopped", flush=True)
