@@ -189,8 +189,8 @@ class Report(Body, Generic[Row, Totals]):
     def as_file(self, wanted: str) -> File:
         """The same report as CSV (every row) or a one-page PDF summary."""
         from chalicelib.api.report_files import csv_text
+        from chalicelib.domain.money import format_money
         from chalicelib.services import report_pdf
-        from chalicelib.services.mail_content import format_money
 
         stem = f"{self.report}-{self.first}-{self.last}"
         columns = [info.alias or name for name, info in self.row_model().model_fields.items()]

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from chalice import Response
 
+from chalicelib.domain.money import format_money
 from chalicelib.pages.security import page_headers
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "pages"
@@ -25,7 +26,7 @@ def _environment() -> Any:
         autoescape=select_autoescape(["html"], default=True),
         undefined=StrictUndefined,
     )
-    env.filters.update(when=when, clock=clock, money=money)
+    env.filters.update(when=when, clock=clock, money=format_money)
     return env
 
 
@@ -37,10 +38,6 @@ def when(instant: datetime, zone: str) -> str:
 
 def clock(instant: datetime, zone: str) -> str:
     return f"{instant.astimezone(ZoneInfo(zone)):%H:%M}"
-
-
-def money(cents: int, currency: str) -> str:
-    return f"{cents / 100:,.2f} {currency}"
 
 
 def page(

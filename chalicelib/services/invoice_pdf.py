@@ -14,24 +14,14 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.invoices import Invoice, InvoiceKind, require_complete, tax_by_rate
-from chalicelib.services.mail_content import DEFAULT_PRIMARY, minor_digits
+from chalicelib.domain.money import format_money
+from chalicelib.services.mail_content import DEFAULT_PRIMARY
 
 if TYPE_CHECKING:
     from fpdf.fonts import FontFace
 
 FONTS = Path(__file__).resolve().parents[1] / "fonts"
 PAPER = {"A4": "A4", "Letter": "letter"}
-_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF ", "INR": "₹", "KRW": "₩", "PLN": "zł "}
-
-
-def money_text(cents: int, currency: str) -> str:
-    """`123456, "EUR"` -> "€1,234.56"; a minus sign before the symbol for credit notes."""
-    digits = minor_digits(currency)
-    sign = "-" if cents < 0 else ""
-    value = abs(cents)
-    number = f"{value:,}" if digits == 0 else f"{value / 10**digits:,.{digits}f}"
-    symbol = _SYMBOLS.get(currency.upper())
-    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {currency.upper()}"
 
 
 def percent_text(rate_bps: int) -> str:
@@ -158,9 +148,9 @@ def render_invoice_pdf(invoice: Invoice, *, brand_name: str, colour: str | None,
                 [
                     line.description,
                     str(line.quantity),
-                    money_text(line.unit_amount_cents, currency),
+                    format_money(line.unit_amount_cents, currency),
                     percent_text(line.tax_rate_bps),
-                    money_text(line.amount_cents, currency),
+                    format_money(line.amount_cents, currency),
                 ]
             )
     pdf.ln(3)
@@ -168,17 +158,19 @@ def render_invoice_pdf(invoice: Invoice, *, brand_name: str, colour: str | None,
     # totals, the tax per rate, what was paid and what is due
     included = invoice.prices_include_tax
     rows: list[tuple[str, str, bool]] = [
-        ("Subtotal" + (" (incl. tax)" if included else ""), money_text(invoice.subtotal_cents, currency), False),
+        ("Subtotal" + (" (incl. tax)" if included else ""), format_money(invoice.subtotal_cents, currency), False),
     ]
     for rate, taxable, tax in tax_by_rate(invoice):
-        rows.append((f"Taxable at {percent_text(rate)}", money_text(taxable, currency), False))
-        rows.append((f"Tax {percent_text(rate)}" + (" included" if included else ""), money_text(tax, currency), False))
-    rows.append(("Total", money_text(invoice.total_cents, currency), True))
+        rows.append((f"Taxable at {percent_text(rate)}", format_money(taxable, currency), False))
+        rows.append(
+            (f"Tax {percent_text(rate)}" + (" included" if included else ""), format_money(tax, currency), False)
+        )
+    rows.append(("Total", format_money(invoice.total_cents, currency), True))
     for payment in invoice.payments:
         when = payment.paid_at.astimezone(tz).date().isoformat()
-        rows.append((f"{payment.description} ({when})", money_text(payment.amount_cents, currency), False))
+        rows.append((f"{payment.description} ({when})", format_money(payment.amount_cents, currency), False))
     if invoice.kind is InvoiceKind.INVOICE:
-        rows.append(("Amount due", money_text(invoice.amount_due_cents, currency), True))
+        rows.append(("Amount due", format_money(invoice.amount_due_cents, currency), True))
     for label, value, bold in rows:
         if pdf.will_page_break(6):
             pdf.add_page()

@@ -210,7 +210,7 @@ class Invoicing:
     # sending ------------------------------------------------------------------------------
     def send(self, tenant: Tenant, invoice_id: str) -> SentInvoice:
         """Mail the stored PDF to the buyer as an attachment of a raw MIME message."""
-        from chalicelib.services.invoice_pdf import money_text
+        from chalicelib.domain.money import format_money
         from chalicelib.services.mail_content import DocumentMail, render_document_mail
         from chalicelib.services.mime import Attachment, build_message
         from chalicelib.services.notifications import mail_from
@@ -224,8 +224,8 @@ class Invoicing:
                 lead=f"Please find {title.lower()} {invoice.number} attached.",
                 rows=(
                     ("Number", invoice.number),
-                    ("Total", money_text(invoice.total_cents, invoice.currency)),
-                    ("Due", money_text(invoice.amount_due_cents, invoice.currency)),
+                    ("Total", format_money(invoice.total_cents, invoice.currency)),
+                    ("Due", format_money(invoice.amount_due_cents, invoice.currency)),
                 ),
             ),
             tenant.name,

@@ -116,46 +116,6 @@ def refund_sentences(refund: RefundNote, audience: Audience) -> list[str]:
     return [f"{whom} {refund.refunded} back of the {refund.paid} paid.", REFUND_ARRIVAL]
 
 
-def minor_digits(currency: str) -> int:
-    """How many decimals the currency's minor unit has (2 for most, 0 for JPY, 3 for KWD)."""
-    return _DECIMALS.get(currency.upper(), 2)
-
-
-def format_money(cents: int, currency: str) -> str:
-    """`2000, "USD"` -> "20.00 USD": minor units shown with the currency's own decimals."""
-    digits = _DECIMALS.get(currency.upper(), 2)
-    if digits == 0:
-        return f"{cents:,} {currency.upper()}"
-    return f"{cents / 10**digits:,.{digits}f} {currency.upper()}"
-
-
-# ISO 4217 currencies whose minor unit is not the cent (Stripe's zero- and three-decimal lists).
-_DECIMALS = {
-    **dict.fromkeys(
-        (
-            "BIF",
-            "CLP",
-            "DJF",
-            "GNF",
-            "JPY",
-            "KMF",
-            "KRW",
-            "MGA",
-            "PYG",
-            "RWF",
-            "UGX",
-            "VND",
-            "VUV",
-            "XAF",
-            "XOF",
-            "XPF",
-        ),
-        0,
-    ),
-    **dict.fromkeys(("BHD", "JOD", "KWD", "OMR", "TND"), 3),
-}
-
-
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     return Environment(

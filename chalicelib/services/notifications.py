@@ -19,13 +19,14 @@ from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.catalog import Service
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.ics import CalendarEvent, render_ics
+from chalicelib.domain.money import format_money
 from chalicelib.domain.payments import refund_percent
 from chalicelib.domain.tenant import Tenant
 from chalicelib.domain.tokens import SELF_SERVICE_ACTIONS, VIEW_ONLY, mint_token
 from chalicelib.gateways.mail import MailGateway, MailRejectedError, OutgoingMail
 from chalicelib.gateways.sms import SmsGateway, SmsRejectedError
 from chalicelib.observability import logger
-from chalicelib.services.mail_content import Audience, MailFacts, MailKind, RefundNote, format_money, render_mail
+from chalicelib.services.mail_content import Audience, MailFacts, MailKind, RefundNote, render_mail
 from chalicelib.services.mime import build_message
 from chalicelib.store.appointments import AppointmentRepository
 from chalicelib.store.catalog import CatalogRepository

@@ -11,10 +11,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.errors import NotFoundError
+from chalicelib.domain.money import format_money
 from chalicelib.domain.payments import LedgerEntry, LedgerKind
 from chalicelib.gateways.mail import MailGateway, MailRejectedError, OutgoingMail
 from chalicelib.observability import logger
-from chalicelib.services.invoice_pdf import money_text
 from chalicelib.services.mail_content import REFUND_ARRIVAL, DocumentMail, render_document_mail
 from chalicelib.services.mime import build_message
 from chalicelib.services.notifications import local_when, mail_from
@@ -52,7 +52,7 @@ class Receipts:
         client = appointment.client
         if self._suppressions.is_suppressed(tenant_id, client.email):
             return "suppressed"
-        amount = money_text(entry.amount_cents, entry.currency)
+        amount = format_money(entry.amount_cents, entry.currency)
         on = entry.at.astimezone(ZoneInfo(client.timezone)).strftime("%d %b %Y, %H:%M %Z")
         refund = entry.kind is LedgerKind.REFUND
         rows = (
@@ -60,8 +60,8 @@ class Receipts:
             ("Date", on),
             ("For", appointment.service_name),
             ("Appointment", local_when(appointment.start, client.timezone)),
-            ("Paid in total", money_text(appointment.amount_paid_cents, appointment.currency)),
-            ("Refunded in total", money_text(appointment.amount_refunded_cents, appointment.currency)),
+            ("Paid in total", format_money(appointment.amount_paid_cents, appointment.currency)),
+            ("Refunded in total", format_money(appointment.amount_refunded_cents, appointment.currency)),
             ("Reference", entry.stripe_id or entry.id),
         )
         content = render_document_mail(

@@ -153,6 +153,6 @@ def test_an_embedded_paid_booking_sends_the_client_to_checkout_in_the_top_window
 
     text = done.body.decode()
     assert done.status_code == 200, text
-    link = re.search(r'<a class="button" href="([^"]+)" target="_top">Pay 20\.00 USD with Stripe</a>', text)
+    link = re.search(r'<a class="button" href="([^"]+)" target="_top">Pay \$20\.00 with Stripe</a>', text)
     assert link and link[1].startswith(shop.api.stripe.public_url), text
     assert 'data-status="pending"' in text

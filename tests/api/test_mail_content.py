@@ -126,9 +126,9 @@ def test_a_cancellation_states_the_refund_and_when_it_arrives_to_both(
     _, client_text, client_html = _one(mail, "cancellation", ANN)
     subject, provider_text, provider_html = _one(mail, "cancellation", DANA)
     for part in (client_text, client_html):
-        assert "You get 20.00 USD back of the 20.00 USD paid." in part and REFUND_ARRIVAL in part
+        assert "You get $20.00 back of the $20.00 paid." in part and REFUND_ARRIVAL in part
     for part in (provider_text, provider_html):
-        assert "The client gets 20.00 USD back of the 20.00 USD paid." in part and REFUND_ARRIVAL in part
+        assert "The client gets $20.00 back of the $20.00 paid." in part and REFUND_ARRIVAL in part
         assert "/manage/" not in part
     assert subject == "Cancelled: Ann Lee \N{EM DASH} Facial at Mon 15 Mar 2027, 10:00 EDT"
 
@@ -146,7 +146,7 @@ def test_a_late_cancellation_says_the_policy_gives_no_refund(
     for to in (ANN, DANA):
         _, text, html = _one(mail, "cancellation", to)
         for part in (text, html):
-            assert "No refund is due under the cancellation policy (paid: 20.00 USD)." in part
+            assert "No refund is due under the cancellation policy (paid: $20.00)." in part
             assert REFUND_ARRIVAL not in part
 
 

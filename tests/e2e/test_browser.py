@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect, sync_playwright
 
 from tests.conftest import PROJECT_DIR
 from tests.stack_process import FreeShop, StackProcess, start_stack, stop_stack, wait_ready
@@ -112,7 +112,14 @@ class Audit:
 
     def __call__(self, page: Page, name: str) -> None:
         page.screenshot(path=str(self.artefacts / f"{name}.png"), full_page=True)
-        html, url = page.content(), page.url
+        self._check(page, page.content(), page.url, name)
+
+    def frame(self, page: Page, frame: Frame, name: str) -> None:
+        """The page inside an iframe (the embed), checked on its own as a top-level copy."""
+        page.screenshot(path=str(self.artefacts / f"{name}.png"), full_page=True)
+        self._check(page, frame.content(), frame.url, name)
+
+    def _check(self, page: Page, html: str, url: str, name: str) -> None:
         context = self._browser.new_context(
             bypass_csp=True,
             timezone_id=self._zone,
@@ -510,7 +517,7 @@ def test_the_widget_on_an_allowed_site_books_and_tells_the_parent(
         page.goto(allowed.origin + "/")
         frame = page.frame_locator("iframe[title='Book with Demo Studio']")
         expect(frame.get_by_role("heading", level=1)).to_contain_text("Book with")
-        page.screenshot(path=str(audit.artefacts / "embed-1-partner.png"), full_page=True)
+        audit.frame(page, _embed_frame(page), "embed-1-partner")
 
         frame.get_by_label(re.compile(r"^Browser 30 ")).check()
         frame.get_by_role("button", name="Next").click()
@@ -520,6 +527,7 @@ def test_the_widget_on_an_allowed_site_books_and_tells_the_parent(
         frame.locator("ul.times button").nth(3).click()
         frame.get_by_label("Name").fill("Ela Embed")
         frame.get_by_label("Email").fill(f"embed-{int(time.time())}@example.test")
+        audit.frame(page, _embed_frame(page), "embed-2-details")
         frame.get_by_role("button", name="Book").click()
         expect(frame.get_by_role("heading", level=1)).to_contain_text("Confirmed")
 
@@ -529,7 +537,57 @@ def test_the_widget_on_an_allowed_site_books_and_tells_the_parent(
         assert len(booked) == 1 and booked[0]["status"] == "confirmed", booked
         height = page.evaluate("() => document.querySelector('iframe').style.height")
         assert height != "720px", height  # resized to the frame's content by its height messages
-        page.screenshot(path=str(audit.artefacts / "embed-2-booked.png"), full_page=True)
+        audit.frame(page, _embed_frame(page), "embed-3-booked")
+    finally:
+        context.close()
+
+
+def _embed_frame(page: Page) -> Frame:
+    return next(frame for frame in page.frames if "/embed/" in frame.url)
+
+
+def test_a_deposit_booked_through_the_widget_is_paid_in_the_top_window_and_confirmed_without_a_cookie(
+    browser: Browser, shop: FreeShop, deposit_service: str, partners: tuple[PartnerSite, PartnerSite], audit: Audit
+) -> None:
+    allowed, _ = partners
+    context = _context(browser, shop)
+    try:
+        page = context.new_page()
+        page.goto(allowed.origin + "/")
+        frame = page.frame_locator("iframe[title='Book with Demo Studio']")
+        frame.get_by_label(re.compile(r"^Browser Deposit ")).check()
+        frame.get_by_role("button", name="Next").click()
+        frame.get_by_label("With").select_option(label="Browser Provider")
+        frame.get_by_label("Date").fill(_day(shop, 6).isoformat())
+        frame.get_by_role("button", name="Show times").click()
+        frame.locator("ul.times button").first.click()
+        frame.get_by_label("Name").fill("Pia Partner")
+        frame.get_by_label("Email").fill(f"embed-deposit-{int(time.time())}@example.test")
+        frame.get_by_role("button", name="Book").click()
+
+        # The frame offers Checkout (Stripe cannot be framed); the parent hears of the pending hold.
+        expect(frame.get_by_role("heading", level=1)).to_have_text("One more step: pay to confirm")
+        expect(page.locator("#log")).to_have_text(re.compile(r"^booked apt_\w+$"))
+        assert page.evaluate("() => window.booked")[0]["status"] == "pending"
+        audit.frame(page, _embed_frame(page), "embed-deposit-1-pay")
+        frame.get_by_role("link", name=re.compile(r"^Pay .*10\.00 with Stripe$")).click()
+
+        # Checkout in the top window, then back to our return page: no token, no cookie needed.
+        expect(page.get_by_role("heading", level=1)).to_have_text("Pay")
+        page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Paid")
+        page.get_by_role("link", name="Continue").click()
+        heading = _heading(page)
+        for _ in range(60):
+            expect(heading).to_be_visible()
+            if "Confirmed" in heading.inner_text():
+                break
+            page.wait_for_timeout(500)
+            page.reload()
+        expect(heading).to_contain_text("Confirmed: Browser Deposit")
+        assert re.search(r"/manage/apt_\w+/return\?", page.url) and "token" not in page.url, page.url
+        assert context.cookies(shop.api_url) == [], context.cookies(shop.api_url)
+        audit(page, "embed-deposit-2-confirmed")
     finally:
         context.close()
 
