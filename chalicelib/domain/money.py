@@ -6,7 +6,24 @@ symbol where English readers know one without doubt (`$` is the US dollar; other
 from __future__ import annotations
 
 # ISO 4217 currencies whose minor unit is not the cent (Stripe's zero- and three-decimal lists).
-_ZERO_DECIMAL = ["BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"]
+_ZERO_DECIMAL = [
+    "BIF",
+    "CLP",
+    "DJF",
+    "GNF",
+    "JPY",
+    "KMF",
+    "KRW",
+    "MGA",
+    "PYG",
+    "RWF",
+    "UGX",
+    "VND",
+    "VUV",
+    "XAF",
+    "XOF",
+    "XPF",
+]
 _THREE_DECIMAL = ("BHD", "JOD", "KWD", "OMR", "TND")
 MINOR_DIGITS = {**dict.fromkeys(_ZERO_DECIMAL, 0), **dict.fromkeys(_THREE_DECIMAL, 3)}
 SYMBOLS = {

@@ -86,6 +86,18 @@ class BookingRequest:
         return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def both(first: TransactionPart | None, second: TransactionPart | None) -> TransactionPart | None:
+    """Two additions to one transaction (either may be absent)."""
+    if first is None or second is None:
+        return first or second
+
+    def together(tx: Any) -> None:  # a pynamodb TransactWrite
+        first(tx)
+        second(tx)
+
+    return together
+
+
 @dataclass(frozen=True)
 class HeldTime:
     """A waitlist offer's hold that a booking takes over: the offer's lock quanta may be claimed,
@@ -139,7 +151,8 @@ class BookingService:
             replay = self._replay(tenant, claim)
             if replay is not None:
                 return replay
-        view = self._views.around(tenant, request.start - timedelta(days=1), request.start + timedelta(days=1), now)
+        span = (request.start - timedelta(days=1), request.start + timedelta(days=1))
+        view = self._views.around(tenant, *span, now, for_booking=True)
         if held is not None:
             view = replace(view, appointments=[a for a in view.appointments if a.id != held.owner])
         service = view.snapshot.services.get(request.service_id)
@@ -159,7 +172,7 @@ class BookingService:
             appointment = self._new_appointment(tenant, service, provider, view, request, due, now)
             minted = mint_token(appointment)
             try:
-                self._create(appointment, minted.record, claim, now, held)
+                self._create(appointment, minted.record, claim, now, held, self._views.busy_guard(view, provider.id))
             except SlotUnavailableError as error:
                 last_error = error
                 if request.provider_id is not None:
@@ -181,7 +194,10 @@ class BookingService:
         claim: IdempotencyClaim | None,
         now: datetime,
         held: HeldTime | None = None,
+        busy_guard: TransactionPart | None = None,
     ) -> None:
+        """`busy_guard` fails the transaction if the provider's synced busy time changed since it
+        was read (SlotUnavailableError, like a lost lock)."""
         start, end = appointment.occupied
         if not appointment.is_group:
             self._appointments.create(
@@ -191,7 +207,7 @@ class BookingService:
                 now,
                 claim,
                 hold_owner=held.owner if held else None,
-                also=held.also(appointment.id) if held else None,
+                also=both(held.also(appointment.id) if held else None, busy_guard),
             )
             return
         # A class's first seat claims the session's time; later seats only count.
@@ -199,7 +215,7 @@ class BookingService:
             appointment.tenant_id, appointment.provider_id, appointment.service_id, appointment.start
         )
         try:
-            self._appointments.create(appointment, lock_quanta(start, end), token, now, claim, exists)
+            self._appointments.create(appointment, lock_quanta(start, end), token, now, claim, exists, also=busy_guard)
         except SlotUnavailableError:
             if exists:
                 raise
@@ -437,7 +453,7 @@ class BookingService:
         if before.is_group:
             raise RuleViolationError("Class seats cannot be moved; cancel and book another session.")
         target_provider = provider_id or before.provider_id
-        view = self._views.around(tenant, start - timedelta(days=1), start + timedelta(days=1), now)
+        view = self._views.around(tenant, start - timedelta(days=1), start + timedelta(days=1), now, for_booking=True)
         service = view.snapshot.services.get(before.service_id)
         if service is None:
             raise RuleViolationError("The service of this appointment no longer exists.")
@@ -445,7 +461,7 @@ class BookingService:
         if not providers:
             raise NotFoundError("No such provider for this service.")
         # The appointment's own time does not block its move.
-        own_free = TenantView(view.tenant, view.snapshot, [a for a in view.appointments if a.id != before.id], now)
+        own_free = replace(view, appointments=[a for a in view.appointments if a.id != before.id])
         verdict = check_start(own_free.spec(service), own_free.calendar(providers[0], service), own_free.rules(), start)
         if verdict is StartRejection.OUTSIDE_AVAILABILITY:
             raise OutsideAvailabilityError(
@@ -467,6 +483,7 @@ class BookingService:
                 plan=plan,
                 spend_token=hash_secret(token) if token is not None else None,
                 new_token=minted.record,
+                also=self._views.busy_guard(view, target_provider),
             )
             return Booked(after, minted.plaintext)
         return self._move_to_other_provider(before, after, now)

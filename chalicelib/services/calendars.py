@@ -8,6 +8,7 @@ at it would be accepted.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -19,7 +20,7 @@ from chalicelib.domain.slots import BookingRules, Occupancy, ProviderCalendar, S
 from chalicelib.domain.tenant import Tenant
 from chalicelib.domain.windows import DateOverride as EngineOverride
 from chalicelib.domain.windows import WeeklyRule
-from chalicelib.store.appointments import AppointmentRepository
+from chalicelib.store.appointments import AppointmentRepository, TransactionPart
 from chalicelib.store.calendar_connections import CalendarRepository
 from chalicelib.store.catalog import CatalogRepository, CatalogSnapshot
 
@@ -50,6 +51,7 @@ class TenantView:
     appointments: list[Appointment]
     now: datetime
     busy: tuple[BusyBlock, ...] = ()  # external busy time synced from providers' calendars
+    busy_versions: Mapping[str, int] | None = None  # read before `busy` when the view is for booking
 
     def provider_zone(self, provider: Provider) -> str:
         return provider.timezone or self.tenant.timezone
@@ -121,11 +123,24 @@ class TenantViews:
         self._appointments = appointments
         self._busy = busy
 
-    def around(self, tenant: Tenant, start: datetime, end: datetime, now: datetime) -> TenantView:
+    def around(
+        self, tenant: Tenant, start: datetime, end: datetime, now: datetime, for_booking: bool = False
+    ) -> TenantView:
+        """`for_booking` also reads the busy versions (first), so `busy_guard` can hold them."""
         snapshot = self._catalog.snapshot(tenant.id)
         active = self._appointments.occupancy(tenant.id, start, end)
-        busy = tuple(self._busy.busy_between(tenant.id, start, end)) if self._busy is not None else ()
-        return TenantView(tenant, snapshot, active, now, busy)
+        if self._busy is None:
+            return TenantView(tenant, snapshot, active, now)
+        versions = self._busy.busy_versions(tenant.id) if for_booking else None
+        busy = tuple(self._busy.busy_between(tenant.id, start, end))
+        return TenantView(tenant, snapshot, active, now, busy, versions)
+
+    def busy_guard(self, view: TenantView, provider_id: str) -> TransactionPart | None:
+        """A condition for the booking's transaction: the provider's synced busy time is still the
+        one this view read (None: no calendar sync here, or a view not read for booking)."""
+        if self._busy is None or view.busy_versions is None:
+            return None
+        return self._busy.busy_guard(view.tenant.id, provider_id, view.busy_versions.get(provider_id, 0))
 
     def for_dates(self, tenant: Tenant, first: date, last: date, zone: str, now: datetime) -> TenantView:
         """Covers [first, last] in `zone` with two days of margin for providers in other zones."""

@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.calendar_sync import PIECE, BusyBlock, ConnectionStatus, pieces
 from chalicelib.domain.clock import from_iso, to_iso
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.store import keys
+from chalicelib.store.appointments import TransactionPart
 from chalicelib.store.models import (
     BusyPieceItem,
+    BusyVersionItem,
     CalendarChannelItem,
     CalendarConnectionItem,
     CalendarEventItem,
@@ -155,10 +158,40 @@ class CalendarRepository:
 
     # --- busy time ----------------------------------------------------------------------------
 
+    # A booking reads the provider's busy version, then its busy time (both consistently), and
+    # commits only if the version is unchanged; a change bumps the version BEFORE it writes. So a
+    # booking either saw a busy block or conflicts with the bump that came before it.
+    def busy_versions(self, tenant_id: str) -> dict[str, int]:
+        """Provider id -> version of its busy time (absent: 0), one consistent query."""
+        ensure_bound()
+        return {
+            item.sk: int(item.version or 0)
+            for item in BusyVersionItem.query(keys.busy_versions_pk(tenant_id), consistent_read=True)
+            if isinstance(item, BusyVersionItem)
+        }
+
+    def bump_busy_version(self, tenant_id: str, provider_id: str) -> None:
+        ensure_bound()
+        BusyVersionItem(keys.busy_versions_pk(tenant_id), provider_id).update(
+            actions=[BusyVersionItem.version.add(1), BusyVersionItem.type.set(BusyVersionItem)]
+        )
+
+    def busy_guard(self, tenant_id: str, provider_id: str, version: int) -> TransactionPart:
+        """A condition for a booking's transaction: the provider's busy time is as it was read."""
+        item = BusyVersionItem(keys.busy_versions_pk(tenant_id), provider_id)
+        unchanged = BusyVersionItem.version == version
+        condition = (BusyVersionItem.pk.does_not_exist() | unchanged) if version == 0 else unchanged
+
+        def check(tx: TransactWrite) -> None:
+            tx.condition_check(BusyVersionItem, item.pk, item.sk, condition=condition)
+
+        return check
+
     def put_busy(self, tenant_id: str, provider_id: str, event_id: str, start: datetime, end: datetime) -> None:
         """Replace the busy time of one external event with [start, end)."""
         ensure_bound()
-        self.remove_busy(tenant_id, provider_id, event_id)
+        self.bump_busy_version(tenant_id, provider_id)
+        self.remove_busy(tenant_id, provider_id, event_id, bumped=True)
         piece_keys = []
         with BusyPieceItem.batch_write() as batch:
             for n, (low, high) in enumerate(pieces(start, end)):
@@ -186,12 +219,14 @@ class CalendarRepository:
             expires_at=end + BUSY_RETENTION,
         ).save()
 
-    def remove_busy(self, tenant_id: str, provider_id: str, event_id: str) -> None:
+    def remove_busy(self, tenant_id: str, provider_id: str, event_id: str, bumped: bool = False) -> None:
         ensure_bound()
         try:
             event = CalendarEventItem.get(keys.calendar_pk(tenant_id, provider_id), keys.calendar_event_sk(event_id))
         except DoesNotExist:
             return
+        if not bumped:
+            self.bump_busy_version(tenant_id, provider_id)
         self._drop(tenant_id, [event])
 
     def clear_busy(self, tenant_id: str, provider_id: str) -> None:
@@ -205,6 +240,8 @@ class CalendarRepository:
             )
             if isinstance(item, CalendarEventItem)
         ]
+        if events:
+            self.bump_busy_version(tenant_id, provider_id)
         self._drop(tenant_id, events)
 
     def _drop(self, tenant_id: str, events: list[CalendarEventItem]) -> None:
@@ -220,7 +257,8 @@ class CalendarRepository:
         low = to_iso(start - PIECE)
         high = to_iso(end) + "~"
         found = []
-        for item in BusyPieceItem.query(keys.busy_pk(tenant_id), BusyPieceItem.sk.between(low, high)):
+        query = BusyPieceItem.query(keys.busy_pk(tenant_id), BusyPieceItem.sk.between(low, high), consistent_read=True)
+        for item in query:
             if not isinstance(item, BusyPieceItem):
                 continue
             block = BusyBlock(item.provider_id, item.event_id, from_iso(item.start), from_iso(item.end))

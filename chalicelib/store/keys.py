@@ -314,6 +314,11 @@ def busy_pk(tenant_id: str) -> str:
     return f"T#{tenant_id}#BUSY"
 
 
+def busy_versions_pk(tenant_id: str) -> str:
+    """One item per provider (sk = provider id) whose `version` every change of its busy time bumps."""
+    return f"T#{tenant_id}#BUSYVER"
+
+
 def busy_piece_sk(start_iso: str, provider_id: str, event_id: str, n: int) -> str:
     return f"{start_iso}#{provider_id}#{event_id}#{n}"
 

@@ -498,6 +498,13 @@ class CalendarEventItem(TableItem, discriminator="CalendarEvent"):
     piece_keys: JSONAttribute = JSONAttribute(default=list)
 
 
+class BusyVersionItem(TableItem, discriminator="BusyVersion"):
+    """Bumped before every change of a provider's busy time; a booking checks it is still the
+    version it read with the busy time, so a sync landing in between makes the booking retry."""
+
+    version = NumberAttribute(default=0)
+
+
 class BusyPieceItem(TableItem, discriminator="BusyPiece"):
     """At most a day of one external busy block, in the tenant's busy partition, by start."""
 

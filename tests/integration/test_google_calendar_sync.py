@@ -21,6 +21,7 @@ from chalice.test import Client
 
 from chalicelib.api.events import dispatch_records, run_scheduled_task
 from chalicelib.domain.calendar_sync import event_id_for
+from chalicelib.domain.clock import from_iso
 from chalicelib.gateways.google_calendar import GoogleCalendarGateway
 from chalicelib.gateways.mail import InMemoryMailGateway
 from chalicelib.services import registry
@@ -281,6 +282,32 @@ def test_a_busy_block_removes_slots_and_a_booking_into_it_is_refused(world: Worl
     assert before - after == {local(MONDAY, "10:00"), local(MONDAY, "11:00")}
     status, refused = world.shop.book(world.service, local(MONDAY, "10:00"), world.provider)
     assert status == 409 and refused["error"]["code"] == "slot_unavailable"
+
+
+def test_busy_time_synced_while_a_booking_is_being_made_fails_its_transaction(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The booking has read the busy time (none at 10:00) when a sync lands the event: the
+    busy version it read is stale, so its transaction fails instead of booking over the event."""
+    world.connect()
+    views = registry.tenant_views()
+    read = views.around
+    calendars = registry.calendar_repository()
+    tenant_id = world.shop.tenant["tenant"]["id"]
+
+    def then_a_sync_lands(*args: Any, **kwargs: Any) -> Any:
+        view = read(*args, **kwargs)
+        start, end = from_iso(local(MONDAY, "10:00")), from_iso(local(MONDAY, "11:00"))
+        calendars.put_busy(tenant_id, world.provider["id"], "ext-racing-event", start, end)
+        return view
+
+    monkeypatch.setattr(views, "around", then_a_sync_lands)
+    status, refused = world.shop.book(world.service, local(MONDAY, "10:00"), world.provider)
+    monkeypatch.undo()
+
+    assert status == 409 and refused["error"]["code"] == "slot_unavailable"
+    assert local(MONDAY, "10:00") not in world.slot_starts()
+    assert world.shop.book(world.service, local(MONDAY, "12:00"), world.provider)[0] == 201  # nothing else changed
 
 
 def test_all_day_transparent_declined_cancelled_and_own_events(world: World) -> None:
