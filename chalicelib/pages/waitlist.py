@@ -39,8 +39,11 @@ def _posted(purpose: str) -> dict[str, str] | Response:
     return fields
 
 
-@route(bp, "/waitlist/{entry_id}/confirm", ["GET"])
-def confirm_page(entry_id: str) -> Response:
+# API Gateway allows one variable name per path level, and `/waitlist/{slug}` (the join page)
+# is already there: the entry id sits in a part named `slug`.
+@route(bp, "/waitlist/{slug}/confirm", ["GET"])
+def confirm_page(slug: str) -> Response:
+    entry_id = slug
     query = dict(bp.current_request.query_params or {})
     tenant = registry.tenant_repository().get(query.get("t", ""))
     entry = registry.waitlist_service().get(tenant.id, entry_id)
@@ -57,8 +60,9 @@ def confirm_page(entry_id: str) -> Response:
     )
 
 
-@route(bp, "/waitlist/{entry_id}/confirm", ["POST"])
-def confirm_post(entry_id: str) -> Response:
+@route(bp, "/waitlist/{slug}/confirm", ["POST"])
+def confirm_post(slug: str) -> Response:
+    entry_id = slug
     fields = _posted(f"waitlist:{entry_id}")
     if isinstance(fields, Response):
         return fields

@@ -425,3 +425,23 @@ def test_the_waitlist_settings_are_tenant_settings(shop: Shop) -> None:
     assert tenant["waitlistWeights"]["timeWaited"] == 30
     status, body = shop.api.call("PATCH", "/v1/admin/tenant", {"waitlistOfferMinutes": 0}, key=shop.key)
     assert status == 400, body
+
+
+def test_an_unpaid_hold_that_expires_frees_its_time_for_the_waitlist(
+    waitlist: Waitlist, shop: Shop, mail: InMemoryMailGateway
+) -> None:
+    from chalicelib.api.events import run_scheduled_task
+
+    facial = shop.service(
+        name="Facial", durationMinutes=60, slotIntervalMinutes=60, priceCents=10_000, depositCents=2_000
+    )
+    shop.provider([facial], name="Dana")
+    _join_in_order(waitlist, facial, "Ann")
+    hold = shop.booked(facial, TEN, client=ZED)["appointment"]
+    assert hold["status"] == "pending"
+    freeze(from_iso(hold["holdUntil"]) + timedelta(seconds=1))
+    task = {"task": "expire_hold", "tenantId": shop.tenant["tenant"]["id"], "appointmentId": hold["id"], "version": 1}
+    assert run_scheduled_task(task) == {"outcome": "expired"}
+    drain(waitlist.stream)
+    assert offer_link(mail, "ann@example.test")
+    assert TEN not in shop.slots(facial)
