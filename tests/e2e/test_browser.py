@@ -167,21 +167,27 @@ def _heading(page: Page) -> Any:
     return page.get_by_role("heading", level=1)
 
 
-def _confirmation_link(stack: StackProcess, address: str, deadline: float = 60.0) -> str:
-    """The manage URL in the confirmation mail to `address` (its plain-text part), once written."""
+def _mail_link(stack: StackProcess, address: str, subject: str, link: re.Pattern[str], deadline: float = 60.0) -> str:
+    """The first `link` in the mail to `address` whose subject holds `subject` (its plain-text
+    part), once the stack has written it to the outbox."""
     began = time.monotonic()
     while time.monotonic() - began < deadline:
         for path in sorted(stack.outbox.glob("*.eml")):
             message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            if address not in str(message["To"]) or not str(message["Subject"]).startswith("Confirmed"):
+            if address not in str(message["To"]) or subject not in str(message["Subject"]):
                 continue
             part = message.get_body(preferencelist=("plain", "html"))
             assert part is not None, f"{path.name} has no body"
-            found = MANAGE_LINK.search(part.get_content())
-            assert found, f"no /manage link in {path.name}"
+            found = link.search(part.get_content())
+            assert found, f"no {link.pattern} in {path.name}"
             return found.group(0).replace("&amp;", "&")
         time.sleep(0.2)
-    raise AssertionError(f"no confirmation mail to {address} in {stack.outbox} within {deadline:.0f} s")
+    raise AssertionError(f"no '{subject}' mail to {address} in {stack.outbox} within {deadline:.0f} s")
+
+
+def _confirmation_link(stack: StackProcess, address: str) -> str:
+    """The manage URL in the booking's confirmation mail."""
+    return _mail_link(stack, address, "Confirmed", MANAGE_LINK)
 
 
 def _book_by_clicks(page: Page, audit: Audit, shop: FreeShop, day: date, address: str, prefix: str) -> None:
@@ -413,21 +419,9 @@ document.addEventListener("scheduling:booked", function (event) {
 WAITLIST_CONFIRM_LINK = re.compile(r"https?://[^\s\"'<>]+/waitlist/[^\s\"'<>]+/confirm\?[^\s\"'<>]+")
 
 
-def _waitlist_link(stack: StackProcess, address: str, deadline: float = 60.0) -> str:
-    """The confirmation URL in the waitlist mail to `address`, once the stack has written it."""
-    began = time.monotonic()
-    while time.monotonic() - began < deadline:
-        for path in sorted(stack.outbox.glob("*.eml")):
-            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            if address not in str(message["To"]) or "waitlist" not in str(message["Subject"]):
-                continue
-            part = message.get_body(preferencelist=("plain", "html"))
-            assert part is not None, f"{path.name} has no body"
-            found = WAITLIST_CONFIRM_LINK.search(part.get_content())
-            assert found, f"no waitlist confirmation link in {path.name}"
-            return found.group(0).replace("&amp;", "&")
-        time.sleep(0.2)
-    raise AssertionError(f"no waitlist mail to {address} in {stack.outbox} within {deadline:.0f} s")
+def _waitlist_link(stack: StackProcess, address: str) -> str:
+    """The confirmation URL in the waitlist's mail."""
+    return _mail_link(stack, address, "waitlist", WAITLIST_CONFIRM_LINK)
 
 
 def test_joining_the_waitlist_on_a_narrow_screen_and_confirming_from_the_mail(
