@@ -99,6 +99,7 @@ def booking_form(
         service=service,
         provider_id=provider_id or "",
         tz=tz,
+        tz_chosen=bool(choice.get("tz")),
         zones=zone_choices(tz),
         day=day,
         prev_day=day - timedelta(days=1),

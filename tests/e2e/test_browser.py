@@ -270,6 +270,33 @@ def test_book_then_reschedule_and_cancel_from_the_mail_link(
         context.close()
 
 
+def test_a_visitor_starting_at_the_booking_page_sees_times_in_her_own_timezone(
+    browser: Browser, shop: FreeShop, audit: Audit
+) -> None:
+    # GIVEN a visitor whose browser is in another zone than the business
+    visitor_zone = "Asia/Tokyo" if shop.zone != "Asia/Tokyo" else "America/New_York"
+    context = browser.new_context(timezone_id=visitor_zone, locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        # WHEN she opens the plain booking address and picks a service
+        page.goto(f"{shop.api_url}/book/demo")
+        page.get_by_label(re.compile(r"^Browser 30 ")).check()
+        page.get_by_role("button", name="Next").click()
+
+        # THEN the page detected her zone: it is selected and every time names it
+        expect(page.get_by_label("Your timezone")).to_have_value(visitor_zone)
+        assert f"tz={visitor_zone.replace('/', '%2F')}" in page.url, page.url
+        page.get_by_label("Date").fill(_day(shop, 1).isoformat())
+        page.get_by_role("button", name="Show times").click()
+        first = page.locator("ul.times button").first
+        expect(first).to_be_visible()
+        assert f"({visitor_zone})" in str(first.get_attribute("aria-label"))
+        audit(page, "visitor-zone-times")
+    finally:
+        context.close()
+
+
 def _scroll_width(page: Page) -> int:
     return int(page.evaluate("() => document.scrollingElement.scrollWidth"))
 
