@@ -564,11 +564,13 @@ class CalendarSync:
         )
 
     def _mark_broken(self, connection: Connection) -> None:
-        """Once per break: the conditional write decides who mails the business."""
+        """Once per break: the conditional write decides who forgets the busy time and mails the business."""
         try:
             self._calendars.save(replace(connection, status=ConnectionStatus.BROKEN))
         except ConnectionChangedError:
             return
+        # Busy time we can no longer keep current must not go on blocking availability.
+        self._calendars.clear_busy(connection.tenant_id, connection.provider_id)
         provider = self._catalog.get_provider(connection.tenant_id, connection.provider_id)
         self._mail_business(
             connection.tenant_id,

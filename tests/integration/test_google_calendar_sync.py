@@ -429,9 +429,9 @@ def test_the_channel_is_renewed_a_day_before_expiry_new_before_old_stops(world: 
     channels = world.google.channels(DANA)
     assert [c["stopped"] for c in channels] == [True, False]
     calls = [(r["method"], r["path"]) for r in world.google.requests]
-    assert calls.index(("POST", "/calendar/v3/calendars/primary/events/watch")) < calls.index(
-        ("POST", "/calendar/v3/channels/stop")
-    )
+    watches = [i for i, call in enumerate(calls) if call == ("POST", "/calendar/v3/calendars/primary/events/watch")]
+    assert len(watches) == 2, calls  # one at connect, one by the renewal
+    assert watches[-1] < calls.index(("POST", "/calendar/v3/channels/stop")), calls  # the new one opens first
     assert world.status()["watchExpiresAt"] is not None
     status, _ = world.notify()
     assert status == 200
@@ -508,6 +508,22 @@ def test_invalid_grant_marks_broken_mails_once_and_booking_goes_on(world: World)
     assert world.status()["status"] == "broken"
     assert world.mails("Google Calendar of Dana disconnected") == ["owner@acme.test"]
     assert world.ours() == []
+
+
+def test_a_broken_connection_stops_its_stale_busy_time_blocking_availability(world: World) -> None:
+    # GIVEN synced busy time that removes two slots
+    world.connect()
+    before = world.slot_starts()
+    world.google.insert_event(DANA, _event(local(MONDAY, "10:30"), local(MONDAY, "11:15")))
+    world.sync()
+    assert local(MONDAY, "10:00") not in world.slot_starts()
+    # WHEN the grant is revoked and the next sync finds the connection broken
+    world.google.revoke_grants(DANA)
+    world.google.expire_access_tokens()
+    world.sync()
+    # THEN the busy time we can no longer keep current blocks nothing, as the mail says
+    assert world.status()["status"] == "broken"
+    assert world.slot_starts() == before
 
 
 def test_another_tenants_provider_calendar_is_404(world: World) -> None:
