@@ -353,21 +353,47 @@ class WaitlistOffers:
         the hour allows; the rest wait for the next hour (never dropped)."""
         now = self._clock()
         window, sent = rate_window(now), 0
-        for offer_id in self._waitlist.queued(tenant.id, QUEUE_BATCH):
-            offer = self._waitlist.get_offer(tenant.id, offer_id)
-            if offer is None or offer.status is not OfferStatus.QUEUED:
-                if offer is not None:
-                    self._waitlist.drop_queued(offer)
+        answer_time = timedelta(minutes=tenant.waitlist_offer_minutes)
+        waiting = [
+            offer
+            for offer in (self._waitlist.get_offer(tenant.id, i) for i in self._waitlist.queued(tenant.id, QUEUE_BATCH))
+            if offer is not None
+        ]
+        for position, offer in enumerate(waiting):
+            if offer.status is not OfferStatus.QUEUED:
+                self._waitlist.drop_queued(offer)
                 continue
             try:
-                self._waitlist.release_queued(offer, window, tenant.waitlist_offers_per_hour, now)
+                self._waitlist.release_queued(offer, window, tenant.waitlist_offers_per_hour, now, now + answer_time)
             except AllowanceUsedError:
+                self._hold_for_next_hour(tenant, waiting[position:], next_rate_window(now) + answer_time)
                 self._scheduler().create(send_queued_schedule(tenant.id, next_rate_window(now)))
                 return f"sent:{sent}:more_waiting"
             except SlotMovedOnError:
                 continue
+            except TimeTakenError:
+                self._lost_hold(tenant, offer, now)
+                continue
             sent += 1
         return f"sent:{sent}"
+
+    def _hold_for_next_hour(self, tenant: Tenant, waiting: list[WaitlistOffer], until: datetime) -> None:
+        """Offers left in the queue keep their time until the hour they can be sent in."""
+        now = self._clock()
+        for offer in waiting:
+            if offer.status is not OfferStatus.QUEUED or offer.expires_at >= until:
+                continue
+            try:
+                self._waitlist.extend_queued_hold(offer, until)
+            except SlotMovedOnError:
+                continue
+            except TimeTakenError:
+                self._lost_hold(tenant, offer, now)
+
+    def _lost_hold(self, tenant: Tenant, offer: WaitlistOffer, now: datetime) -> None:
+        """A queued offer whose hold lapsed (one queued before holds were extended) and whose time
+        someone took: it expires, and its round moves on (the stream's advance finds it not free)."""
+        self._waitlist.close_offer(offer, OfferStatus.EXPIRED, now)
 
     def schedule_expiry(self, offer: WaitlistOffer) -> str:
         schedule = offer_expiry_schedule(offer)

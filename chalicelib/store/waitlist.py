@@ -19,6 +19,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.domain.appointments import Appointment, AppointmentStatus, ClientInfo
 from chalicelib.domain.clock import from_iso, to_iso
 from chalicelib.domain.errors import ConflictError, TokenGoneError
+from chalicelib.domain.locks import lock_quanta
 from chalicelib.domain.waitlist import (
     MAX_ACTIVE_ENTRIES_PER_EMAIL,
     EntryStatus,
@@ -634,9 +635,13 @@ class WaitlistRepository:
             if isinstance(item, WaitlistQueuedItem)
         ]
 
-    def release_queued(self, offer: WaitlistOffer, window: datetime, limit: int, now: datetime) -> None:
-        """A queued offer's mail goes out in this hour: counted, the offer open, off the queue.
-        Raises AllowanceUsedError when the hour is full; SlotMovedOnError if it is no longer queued."""
+    def release_queued(
+        self, offer: WaitlistOffer, window: datetime, limit: int, now: datetime, hold_until: datetime
+    ) -> None:
+        """A queued offer's mail goes out in this hour: counted, the offer open until `hold_until`
+        (its full answer time from now, and its hold with it), off the queue. Raises
+        AllowanceUsedError when the hour is full; SlotMovedOnError if it is no longer queued;
+        TimeTakenError if its hold was lost."""
         ensure_bound()
         t = offer.tenant_id
         try:
@@ -652,19 +657,59 @@ class WaitlistRepository:
                 )
                 tx.update(
                     WaitlistOfferItem(keys.offer_pk(t, offer.id), keys.OFFER_SK),
-                    actions=[WaitlistOfferItem.status.set(OfferStatus.OPEN.value), WaitlistOfferItem.sent_at.set(now)],
+                    actions=[
+                        WaitlistOfferItem.status.set(OfferStatus.OPEN.value),
+                        WaitlistOfferItem.sent_at.set(now),
+                        WaitlistOfferItem.expires_at_instant.set(hold_until),
+                    ],
                     condition=WaitlistOfferItem.status == OfferStatus.QUEUED.value,
                 )
                 tx.delete(
                     WaitlistQueuedItem(keys.offer_queue_pk(t), keys.time_sort_key(to_iso(offer.created_at), offer.id))
                 )
+                self._extend_locks(tx, offer, hold_until)
         except TransactWriteError as exc:
             lost = lost_race(exc)
             if lost is None:
                 raise
             if 0 in lost:
                 raise AllowanceUsedError from exc
-            raise SlotMovedOnError from exc
+            if 1 in lost or 2 in lost:
+                raise SlotMovedOnError from exc
+            raise TimeTakenError from exc
+
+    def extend_queued_hold(self, offer: WaitlistOffer, hold_until: datetime) -> None:
+        """A queued offer that waits another hour keeps holding its time until it is sent.
+        Raises SlotMovedOnError if it is no longer queued; TimeTakenError if its hold was lost."""
+        ensure_bound()
+        try:
+            with transaction() as tx:
+                tx.update(
+                    WaitlistOfferItem(keys.offer_pk(offer.tenant_id, offer.id), keys.OFFER_SK),
+                    actions=[WaitlistOfferItem.expires_at_instant.set(hold_until)],
+                    condition=WaitlistOfferItem.status == OfferStatus.QUEUED.value,
+                )
+                self._extend_locks(tx, offer, hold_until)
+        except TransactWriteError as exc:
+            lost = lost_race(exc)
+            if lost is None:
+                raise
+            if 0 in lost:
+                raise SlotMovedOnError from exc
+            raise TimeTakenError from exc
+
+    @staticmethod
+    def _extend_locks(tx: TransactWrite, offer: WaitlistOffer, hold_until: datetime) -> None:
+        """The offer's lock quanta hold until `hold_until`, if the offer still owns them."""
+        for quantum in lock_quanta(offer.occupied_start, offer.occupied_end):
+            tx.update(
+                LockItem(keys.lock_pk(offer.tenant_id, offer.provider_id), to_iso(quantum)),
+                actions=[
+                    LockItem.hold_until_epoch.set(int(hold_until.timestamp())),
+                    LockItem.expires_at.set(max(offer.occupied_end, hold_until) + LOCK_RETENTION),
+                ],
+                condition=LockItem.owner == offer.id,
+            )
 
     def drop_queued(self, offer: WaitlistOffer) -> None:
         ensure_bound()

@@ -303,6 +303,42 @@ def test_the_26th_offer_in_an_hour_waits_for_the_next_hour(
     assert status == 200 and body["offer"]["start"] == starts[-1]
 
 
+def test_an_offer_queued_for_two_hours_keeps_its_time_and_gets_its_full_answer_time(
+    waitlist: Waitlist, shop: Shop, cut: dict[str, Any], mail: InMemoryMailGateway
+) -> None:
+    # GIVEN one offer mail an hour, and three times freed at once for one waiting client
+    shop.settings(waitlistOffersPerHour=1)
+    waitlist.joined(cut, "Ann", windows=[{"dayOfWeek": d, "start": "09:00", "end": "17:00"} for d in range(5)])
+    provider_id = shop.slots(cut)[TEN]["providerIds"][0]
+    starts = [local("2027-03-16", f"{hour:02d}:00") for hour in (9, 11, 13)]
+    for second, start in enumerate(starts):
+        freeze(NOW + timedelta(seconds=second))  # the queue keeps the order they were made in
+        assert waitlist.release({"id": provider_id}, cut, start)[0] == 200
+        drain(waitlist.stream)
+    assert len(mails(mail, "waitlist-offer")) == 1
+
+    # WHEN two hours pass, one mail going out in each
+    for hours in (1, 2):
+        freeze(NOW + timedelta(hours=hours, minutes=1))
+        assert waitlist.send_queued()["outcome"].startswith("sent:1")
+        drain(waitlist.stream)
+        # THEN the time still queued is held: nobody else can book it
+        if hours == 1:
+            status, refused = shop.book(cut, starts[2], client=ZED)
+            assert status == 409 and refused["error"]["code"] == "slot_unavailable", refused
+
+    # AND the last offer, mailed two hours after it was made, is open for its full answer time
+    assert len(mails(mail, "waitlist-offer")) == 3
+    last = offer_link(mail, "ann@example.test")
+    status, body = shop.api.call(
+        "GET", f"/v1/public/waitlist/offers/{last.resource_id}?token={last.token}", public_key=shop.public_key
+    )
+    assert status == 200 and body["offer"]["start"] == starts[2], body
+    freeze(NOW + timedelta(hours=2, minutes=10))
+    status, accepted = waitlist.answer(last, "accept")
+    assert status == 201 and accepted["appointment"]["start"] == starts[2], accepted
+
+
 def test_the_waitlist_report_counts_freed_offered_filled(
     waitlist: Waitlist, shop: Shop, cut: dict[str, Any], mail: InMemoryMailGateway
 ) -> None:
